@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, tests, fuzzers and benchmarks need.
+# Idempotent; safe to run on every CI run. Needs root (or sudo).
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ pkg-config
+  liblmdb-dev liblmdb++-dev
+  libcereal-dev
+  libboost-dev
+  catch2
+  libdtl-dev
+  nlohmann-json3-dev
+  libcli11-dev
+  libfmt-dev
+  libzstd-dev
+  libxxhash-dev
+  libhowardhinnant-date-dev
+  libsqlite3-dev
+  clang libclang-rt-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

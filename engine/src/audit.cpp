@@ -1,0 +1,334 @@
+// Audit and maintenance: verify, rebuild, projection registration, info, backup.
+#include <planning/session_manager.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+
+#include <fmt/format.h>
+
+#include "engine/src/manager_impl.hpp"
+#include "engine/src/validation.hpp"
+#include "events/src/bytes.hpp"
+#include "events/src/event_codec.hpp"
+#include "events/src/hashing.hpp"
+#include "projections/src/session_fold.hpp"
+
+namespace planning {
+
+using detail::Txn;
+
+namespace {
+
+// Databases holding projection data, compared by verify().
+constexpr const char* kProjectionDatabases[] = {
+    "streams",     "sessions",    "versions",      "statistics",   "idx_status", "idx_created",
+    "idx_updated", "idx_repo_path", "idx_repo_url", "idx_project", "idx_fields"};
+
+MDB_dbi dbi_by_name(const detail::Databases& dbs, std::string_view name) {
+  if (name == "streams") return dbs.streams;
+  if (name == "sessions") return dbs.sessions;
+  if (name == "versions") return dbs.versions;
+  if (name == "statistics") return dbs.statistics;
+  if (name == "idx_status") return dbs.idx_status;
+  if (name == "idx_created") return dbs.idx_created;
+  if (name == "idx_updated") return dbs.idx_updated;
+  if (name == "idx_repo_path") return dbs.idx_repo_path;
+  if (name == "idx_repo_url") return dbs.idx_repo_url;
+  if (name == "idx_project") return dbs.idx_project;
+  return dbs.idx_fields;
+}
+
+std::string printable_key(std::string_view key) {
+  std::string out;
+  for (unsigned char c : key) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
+// Compares one database of two environments entry by entry; reports up to
+// `max_issues` differences.
+void compare_database(const Txn& live_txn, MDB_dbi live, const Txn& fresh_txn, MDB_dbi fresh,
+                      const std::string& name, std::vector<VerifyIssue>& issues,
+                      std::size_t max_issues) {
+  detail::Cursor a(live_txn, live);
+  detail::Cursor b(fresh_txn, fresh);
+  MDB_val ak{}, av{}, bk{}, bv{};
+  bool has_a = a.get(ak, av, MDB_FIRST);
+  bool has_b = b.get(bk, bv, MDB_FIRST);
+  std::size_t reported = 0;
+  auto report = [&](std::string what) {
+    if (reported++ < max_issues) issues.push_back(VerifyIssue{0, std::move(what)});
+  };
+  while (has_a || has_b) {
+    const auto ka = has_a ? detail::from_val(ak) : std::string_view();
+    const auto kb = has_b ? detail::from_val(bk) : std::string_view();
+    if (has_a && (!has_b || ka < kb)) {
+      report(fmt::format("projection {}: key {} is not produced by a replay of the log", name,
+                         printable_key(ka)));
+      has_a = a.get(ak, av, MDB_NEXT);
+    } else if (has_b && (!has_a || kb < ka)) {
+      report(fmt::format("projection {}: key {} is missing (a replay of the log produces it)",
+                         name, printable_key(kb)));
+      has_b = b.get(bk, bv, MDB_NEXT);
+    } else {
+      if (detail::from_val(av) != detail::from_val(bv)) {
+        report(fmt::format("projection {}: key {} differs from a replay of the log", name,
+                           printable_key(ka)));
+      }
+      has_a = a.get(ak, av, MDB_NEXT);
+      has_b = b.get(bk, bv, MDB_NEXT);
+    }
+  }
+  if (reported > max_issues) {
+    issues.push_back(VerifyIssue{
+        0, fmt::format("projection {}: {} more differences", name, reported - max_issues)});
+  }
+}
+
+// A temporary directory removed on scope exit.
+struct ScratchDir {
+  std::filesystem::path path;
+  ScratchDir() {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() /
+           fmt::format("planning-verify-{}-{:x}", ::getpid(), rd());
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) const {
+  VerifyReport report;
+  constexpr std::size_t kMaxIssues = 100;
+  try {
+    // 1. The log: density, frame checks, hash chain, head record; and a replay of
+    //    every event into a scratch store with the same projections.
+    ScratchDir scratch_dir;
+    Options scratch_options;
+    scratch_options.path = scratch_dir.path;
+    scratch_options.durability = Durability::no_sync;
+    scratch_options.initial_map_size = std::size_t{64} << 20;
+    auto scratch = detail::Environment::open(scratch_options);
+    if (!scratch) return std::unexpected(scratch.error());
+    detail::EventLog scratch_log((*scratch)->dbs());
+    auto scratch_projections = impl_->projections->clone_for(**scratch, scratch_log);
+
+    const detail::LogHead head =
+        impl_->env->read([&](const Txn& txn) { return impl_->log->head(txn); });
+    std::uint64_t expected = 1;
+    Hash256 prev_hash{};
+    bool chain_intact = true;
+    constexpr std::size_t kChunk = 2048;
+    for (;;) {
+      std::vector<Event> chunk;
+      bool done = false;
+      impl_->env->read([&](const Txn& txn) {
+        done = true;
+        impl_->log->scan(txn, expected, head.sequence, [&](std::uint64_t seq, std::string_view frame) {
+          if (chunk.size() == kChunk) {
+            done = false;
+            return false;
+          }
+          if (seq != expected) {
+            report.issues.push_back(VerifyIssue{
+                expected, fmt::format("events {}..{} are missing from the log", expected, seq - 1)});
+            chain_intact = false;
+          }
+          expected = seq + 1;
+          ++report.events_checked;
+          auto event = detail::decode_event(seq, frame);
+          if (!event) {
+            report.issues.push_back(VerifyIssue{seq, event.error().message});
+            chain_intact = false;
+            return true;
+          }
+          if (chain_intact && event->prev_hash != prev_hash) {
+            report.issues.push_back(VerifyIssue{
+                seq, "hash chain broken: prev_hash does not match the previous event "
+                     "(an earlier event was edited, removed or reordered)"});
+          }
+          chain_intact = true;
+          prev_hash = detail::sha256(frame);
+          chunk.push_back(std::move(*event));
+          return true;
+        });
+      });
+      (*scratch)->write([&](Txn& txn) {
+        for (const Event& e : chunk) {
+          std::optional<Session> state;
+          if (auto bytes = detail::kv_get(txn, (*scratch)->dbs().sessions, e.session_id)) {
+            state = detail::decode_session(*bytes);
+          }
+          if (auto check = detail::check_event(state, e); !check) {
+            report.issues.push_back(
+                VerifyIssue{e.sequence, "event breaks the session rules: " + check.error().message});
+            continue;
+          }
+          scratch_projections->apply_without_checkpoint(txn, e);
+        }
+      });
+      if (progress) progress(expected - 1, head.sequence);
+      if (done || report.issues.size() > kMaxIssues) break;
+    }
+    if (expected - 1 != head.sequence) {
+      report.issues.push_back(VerifyIssue{
+          head.sequence, fmt::format("head record names event {} but the log ends at {}",
+                                     head.sequence, expected - 1)});
+    } else if (head.sequence != 0 && prev_hash != head.hash) {
+      report.issues.push_back(VerifyIssue{
+          head.sequence, "the last event does not match the head record's hash (edited)"});
+    }
+
+    // 2. Projections equal the fresh replay, and every checkpoint is at the head.
+    impl_->env->read([&](const Txn& live) {
+      (*scratch)->read([&](const Txn& fresh) {
+        report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbs().sessions);
+        for (const char* name : kProjectionDatabases) {
+          compare_database(live, dbi_by_name(impl_->env->dbs(), name), fresh,
+                           dbi_by_name((*scratch)->dbs(), name), name, report.issues, kMaxIssues);
+        }
+        for (const auto& info : impl_->projections->info(live)) {
+          if (info.checkpoint != head.sequence) {
+            report.issues.push_back(VerifyIssue{
+                0, fmt::format("projection {} checkpoint is {} but the log head is {}", info.name,
+                               info.checkpoint, head.sequence)});
+          }
+        }
+      });
+    });
+    for (const auto& user : impl_->projections->users()) {
+      auto [live_dbi, live_fresh] = impl_->env->open_database(user.database);
+      auto [scratch_dbi, scratch_fresh] = (*scratch)->open_database(user.database);
+      (void)live_fresh;
+      (void)scratch_fresh;
+      impl_->env->read([&](const Txn& live) {
+        (*scratch)->read([&](const Txn& fresh) {
+          compare_database(live, live_dbi, fresh, scratch_dbi, user.database, report.issues,
+                           kMaxIssues);
+        });
+      });
+    }
+  } catch (...) {
+    return std::unexpected(detail::translate_exception(std::current_exception()));
+  }
+  return report;
+}
+
+Result<void> SessionManager::rebuild_projections(const ProgressCallback& progress) {
+  std::lock_guard write(impl_->write_mutex);
+  try {
+    impl_->projections->rebuild(impl_->options.replay_batch_events, progress);
+  } catch (...) {
+    return std::unexpected(detail::translate_exception(std::current_exception()));
+  }
+  impl_->log_message(LogLevel::info, "rebuilt every projection from the log");
+  return {};
+}
+
+Result<void> SessionManager::register_projection(std::shared_ptr<Projection> projection) {
+  if (!projection) return fail(ErrorCode::invalid_argument, "projection is null");
+  const std::string name = projection->name();
+  if (!detail::is_projection_name(name)) {
+    return fail(ErrorCode::invalid_argument,
+                "projection name '" + name + "' is invalid ([a-z0-9_-]{1,64})");
+  }
+  std::lock_guard write(impl_->write_mutex);
+  if (impl_->projections->contains("user:" + name)) {
+    return fail(ErrorCode::invalid_argument, "projection '" + name + "' is already registered");
+  }
+  try {
+    impl_->projections->add_user(std::move(projection), false);
+    impl_->projections->catch_up(impl_->options.replay_batch_events, {});
+  } catch (...) {
+    return std::unexpected(detail::translate_exception(std::current_exception()));
+  }
+  return {};
+}
+
+Result<std::vector<ProjectionInfo>> SessionManager::projections() const {
+  return impl_->read<std::vector<ProjectionInfo>>(
+      [&](const Txn& txn) -> Result<std::vector<ProjectionInfo>> {
+        return impl_->projections->info(txn);
+      });
+}
+
+Result<std::optional<std::string>> SessionManager::projection_value(
+    std::string_view projection, std::string_view key) const {
+  const std::string database = "user:" + std::string(projection);
+  if (!impl_->projections->contains(database)) {
+    return fail(ErrorCode::not_found, "no projection named '" + std::string(projection) + "'");
+  }
+  std::optional<MDB_dbi> dbi;
+  for (const auto& user : impl_->projections->users()) {
+    if (user.database == database) dbi = impl_->env->open_database(database).first;
+  }
+  return impl_->read<std::optional<std::string>>(
+      [&](const Txn& txn) -> Result<std::optional<std::string>> {
+        if (key.empty() || key.size() > 400) return std::optional<std::string>{};
+        auto value = detail::kv_get(txn, *dbi, key);
+        if (!value) return std::optional<std::string>{};
+        return std::optional<std::string>(std::string(*value));
+      });
+}
+
+Result<StoreInfo> SessionManager::info() const {
+  return impl_->read<StoreInfo>([&](const Txn& txn) -> Result<StoreInfo> {
+    StoreInfo info;
+    info.path = impl_->env->path();
+    info.format_version = impl_->log->format_version(txn).value_or(0);
+    const auto head = impl_->log->head(txn);
+    info.head_sequence = head.sequence;
+    info.head_hash = head.hash;
+    info.sessions = detail::kv_count(txn, impl_->env->dbs().sessions);
+    info.versions = detail::kv_count(txn, impl_->env->dbs().versions);
+    MDB_envinfo env_info{};
+    ::mdb_env_info(impl_->env->handle(), &env_info);
+    MDB_stat stat{};
+    ::mdb_env_stat(impl_->env->handle(), &stat);
+    info.map_size = env_info.me_mapsize;
+    info.page_size = stat.ms_psize;
+    info.map_used = (env_info.me_last_pgno + 1) * static_cast<std::uint64_t>(stat.ms_psize);
+    info.max_readers = env_info.me_maxreaders;
+    info.readers_in_use = env_info.me_numreaders;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(impl_->env->path() / "data.mdb", ec);
+    info.file_size = ec ? 0 : size;
+    info.projections = impl_->projections->info(txn);
+    return info;
+  });
+}
+
+Result<void> SessionManager::backup(const std::filesystem::path& destination, bool compact) const {
+  std::error_code ec;
+  std::filesystem::create_directories(destination, ec);
+  if (ec) {
+    return fail(ErrorCode::storage, "cannot create " + destination.string() + ": " + ec.message());
+  }
+  if (!std::filesystem::is_empty(destination, ec)) {
+    return fail(ErrorCode::invalid_argument,
+                "backup destination " + destination.string() + " is not empty");
+  }
+  ::chmod(destination.c_str(), 0700);
+  const int rc = ::mdb_env_copy2(impl_->env->handle(), destination.c_str(),
+                                 compact ? MDB_CP_COMPACT : 0);
+  if (rc != MDB_SUCCESS) {
+    return fail(ErrorCode::storage,
+                fmt::format("backup to {} failed: {}", destination.string(), ::mdb_strerror(rc)));
+  }
+  ::chmod((destination / "data.mdb").c_str(), 0600);
+  return {};
+}
+
+}  // namespace planning

@@ -1,0 +1,83 @@
+#include "engine/src/event_log.hpp"
+
+#include <cstring>
+
+#include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
+#include "events/src/event_codec.hpp"
+#include "events/src/hashing.hpp"
+
+namespace planning::detail {
+
+namespace {
+constexpr std::string_view kHeadKey = "head";
+constexpr std::string_view kFormatKey = "format";
+}  // namespace
+
+LogHead EventLog::head(const Txn& txn) const {
+  LogHead head;
+  auto value = kv_get(txn, dbs_.meta, kHeadKey);
+  if (!value) return head;
+  if (value->size() != 8 + 32) throw DecodeError("head record has the wrong size");
+  head.sequence = get_be<std::uint64_t>(*value, 0);
+  std::memcpy(head.hash.data(), value->data() + 8, 32);
+  return head;
+}
+
+std::string EventLog::append(const Txn& txn, Event& event) const {
+  const LogHead current = head(txn);
+  event.sequence = current.sequence + 1;
+  event.prev_hash = current.hash;
+  std::string frame = encode_event(event);
+  kv_put(txn, dbs_.log, be64(event.sequence), frame, MDB_APPEND);
+
+  std::string head_record = be64(event.sequence);
+  const Hash256 hash = sha256(frame);
+  head_record.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  kv_put(txn, dbs_.meta, kHeadKey, head_record);
+  return frame;
+}
+
+std::optional<std::string_view> EventLog::frame(const Txn& txn, std::uint64_t sequence) const {
+  return kv_get(txn, dbs_.log, be64(sequence));
+}
+
+Result<Event> EventLog::read(const Txn& txn, std::uint64_t sequence) const {
+  auto bytes = frame(txn, sequence);
+  if (!bytes) {
+    return fail(ErrorCode::corruption,
+                "event " + std::to_string(sequence) + " is missing from the log");
+  }
+  return decode_event(sequence, *bytes);
+}
+
+void EventLog::scan(const Txn& txn, std::uint64_t from, std::uint64_t to,
+                    const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+  if (from > to) return;
+  Cursor cursor(txn, dbs_.log);
+  const std::string start = be64(from);
+  MDB_val k = to_val(start);
+  MDB_val v{};
+  for (bool ok = cursor.get(k, v, MDB_SET_RANGE); ok; ok = cursor.get(k, v, MDB_NEXT)) {
+    const std::string_view key = from_val(k);
+    if (key.size() != 8) throw DecodeError("log key is not 8 bytes");
+    const auto seq = get_be<std::uint64_t>(key, 0);
+    if (seq > to) break;
+    if (!visit(seq, from_val(v))) break;
+  }
+}
+
+std::optional<std::uint32_t> EventLog::format_version(const Txn& txn) const {
+  auto value = kv_get(txn, dbs_.meta, kFormatKey);
+  if (!value) return std::nullopt;
+  if (value->size() != 4) throw DecodeError("format record has the wrong size");
+  return get_be<std::uint32_t>(*value, 0);
+}
+
+void EventLog::set_format_version(const Txn& txn, std::uint32_t version) const {
+  std::string record;
+  put_be<std::uint32_t>(record, version);
+  kv_put(txn, dbs_.meta, kFormatKey, record);
+}
+
+}  // namespace planning::detail

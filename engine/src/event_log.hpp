@@ -1,0 +1,44 @@
+// The event log: database "log" (u64 BE sequence -> event frame) plus the head
+// record in "meta". Appends are dense (head + 1), chained (prev_hash = SHA-256 of
+// the previous frame) and use MDB_APPEND. Format: docs/FORMAT.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include <planning/events.hpp>
+
+#include "engine/src/lmdb_env.hpp"
+
+namespace planning::detail {
+
+struct LogHead {
+  std::uint64_t sequence = 0;  // 0 = empty log
+  Hash256 hash{};              // SHA-256 of the frame at `sequence`; zeros when empty
+};
+
+class EventLog {
+ public:
+  explicit EventLog(const Databases& dbs) : dbs_(dbs) {}
+
+  LogHead head(const Txn& txn) const;
+  // Sets event.sequence = head + 1 and event.prev_hash = head hash, encodes,
+  // appends, and advances the head record. Returns the encoded frame.
+  std::string append(const Txn& txn, Event& event) const;
+  Result<Event> read(const Txn& txn, std::uint64_t sequence) const;
+  // Raw frame at `sequence`, or nullopt.
+  std::optional<std::string_view> frame(const Txn& txn, std::uint64_t sequence) const;
+  // Visits raw frames with from <= sequence <= to, in order; stop by returning false.
+  void scan(const Txn& txn, std::uint64_t from, std::uint64_t to,
+            const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
+
+  // Format version record ("format" in meta). nullopt on a brand-new store.
+  std::optional<std::uint32_t> format_version(const Txn& txn) const;
+  void set_format_version(const Txn& txn, std::uint32_t version) const;
+
+ private:
+  Databases dbs_;
+};
+
+}  // namespace planning::detail

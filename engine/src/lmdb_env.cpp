@@ -1,0 +1,286 @@
+#include "engine/src/lmdb_env.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <cereal/details/helpers.hpp>
+#include <fmt/format.h>
+
+#include "events/src/cereal_fields.hpp"
+
+namespace planning::detail {
+
+// --- Txn / Cursor ------------------------------------------------------------
+
+Txn::Txn(MDB_env* env, bool write) {
+  const int rc = ::mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &handle_);
+  if (rc == MDB_MAP_RESIZED) throw MapResized{};
+  if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_txn_begin", rc);
+}
+
+Txn::~Txn() {
+  if (handle_ != nullptr) ::mdb_txn_abort(handle_);
+}
+
+void Txn::commit() {
+  MDB_txn* txn = std::exchange(handle_, nullptr);
+  const int rc = ::mdb_txn_commit(txn);
+  if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_txn_commit", rc);
+}
+
+Cursor::Cursor(const Txn& txn, MDB_dbi dbi) { lmdb::cursor_open(txn.get(), dbi, &handle_); }
+
+Cursor::~Cursor() {
+  if (handle_ != nullptr) ::mdb_cursor_close(handle_);
+}
+
+bool Cursor::get(MDB_val& key, MDB_val& value, MDB_cursor_op op) {
+  return lmdb::cursor_get(handle_, &key, &value, op);
+}
+
+// --- Point operations ----------------------------------------------------------
+
+std::optional<std::string_view> kv_get(const Txn& txn, MDB_dbi dbi, std::string_view key) {
+  MDB_val k = to_val(key);
+  MDB_val v{};
+  if (!lmdb::dbi_get(txn.get(), dbi, &k, &v)) return std::nullopt;
+  return from_val(v);
+}
+
+void kv_put(const Txn& txn, MDB_dbi dbi, std::string_view key, std::string_view value,
+            unsigned flags) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  // dbi_put returns false on MDB_KEYEXIST instead of throwing (PITFALLS.md): with
+  // NOOVERWRITE/NODUPDATA/APPEND that is a real failure here, never silent.
+  if (!lmdb::dbi_put(txn.get(), dbi, &k, &v, flags)) {
+    if ((flags & MDB_NODUPDATA) != 0) return;  // identical duplicate already there
+    lmdb::error::raise("mdb_put", MDB_KEYEXIST);
+  }
+}
+
+bool kv_del(const Txn& txn, MDB_dbi dbi, std::string_view key,
+            std::optional<std::string_view> value) {
+  MDB_val k = to_val(key);
+  if (value) {
+    MDB_val v = to_val(*value);
+    return lmdb::dbi_del(txn.get(), dbi, &k, &v);
+  }
+  return lmdb::dbi_del(txn.get(), dbi, &k, nullptr);
+}
+
+void kv_clear(const Txn& txn, MDB_dbi dbi) { lmdb::dbi_drop(txn.get(), dbi, false); }
+
+void kv_scan_prefix(const Txn& txn, MDB_dbi dbi, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  Cursor cursor(txn, dbi);
+  MDB_val k = to_val(prefix);
+  MDB_val v{};
+  bool ok = prefix.empty() ? cursor.get(k, v, MDB_FIRST) : cursor.get(k, v, MDB_SET_RANGE);
+  while (ok) {
+    const std::string_view key = from_val(k);
+    if (!key.starts_with(prefix)) break;
+    if (!visit(key, from_val(v))) break;
+    ok = cursor.get(k, v, MDB_NEXT);
+  }
+}
+
+void kv_scan_dups(const Txn& txn, MDB_dbi dbi, std::string_view key, bool descending,
+                  const std::function<bool(std::string_view)>& visit) {
+  Cursor cursor(txn, dbi);
+  MDB_val k = to_val(key);
+  MDB_val v{};
+  if (!cursor.get(k, v, MDB_SET_KEY)) return;
+  if (descending) {
+    if (!cursor.get(k, v, MDB_LAST_DUP)) return;
+  }
+  for (bool ok = true; ok; ok = cursor.get(k, v, descending ? MDB_PREV_DUP : MDB_NEXT_DUP)) {
+    if (!visit(from_val(v))) break;
+  }
+}
+
+std::uint64_t kv_count(const Txn& txn, MDB_dbi dbi) {
+  MDB_stat stat{};
+  lmdb::dbi_stat(txn.get(), dbi, &stat);
+  return stat.ms_entries;
+}
+
+// --- Environment ---------------------------------------------------------------
+
+namespace {
+
+struct DatabaseSpec {
+  const char* name;
+  unsigned flags;
+  MDB_dbi Databases::*member;
+};
+
+constexpr DatabaseSpec kDatabases[] = {
+    {"meta", 0, &Databases::meta},
+    {"log", 0, &Databases::log},
+    {"checkpoints", 0, &Databases::checkpoints},
+    {"sessions", 0, &Databases::sessions},
+    {"versions", 0, &Databases::versions},
+    {"statistics", 0, &Databases::statistics},
+    {"idx_status", MDB_DUPSORT, &Databases::idx_status},
+    {"idx_created", 0, &Databases::idx_created},
+    {"idx_updated", 0, &Databases::idx_updated},
+    {"idx_repo_path", MDB_DUPSORT, &Databases::idx_repo_path},
+    {"idx_repo_url", MDB_DUPSORT, &Databases::idx_repo_url},
+    {"idx_project", MDB_DUPSORT, &Databases::idx_project},
+    {"idx_fields", 0, &Databases::idx_fields},
+    {"streams", 0, &Databases::streams},
+};
+
+void log_to(const Logger& logger, LogLevel level, const std::string& message) {
+  if (!logger) return;
+  try {
+    logger(level, message);
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
+  std::unique_ptr<Environment> self(new Environment());
+  self->path_ = options.path;
+  self->max_map_size_ = std::max(options.max_map_size, options.initial_map_size);
+  self->logger_ = options.logger;
+
+  std::error_code ec;
+  if (!std::filesystem::exists(options.path, ec)) {
+    if (!options.create_if_missing) {
+      return fail(ErrorCode::not_found, "no store at " + options.path.string());
+    }
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) {
+      return fail(ErrorCode::storage,
+                  "cannot create " + options.path.string() + ": " + ec.message());
+    }
+    ::chmod(options.path.c_str(), 0700);
+  } else if (!std::filesystem::is_directory(options.path, ec)) {
+    return fail(ErrorCode::storage, options.path.string() + " is not a directory");
+  }
+
+  try {
+    lmdb::env_create(&self->env_);
+    lmdb::env_set_max_dbs(self->env_, 64);
+    lmdb::env_set_max_readers(self->env_, options.max_readers);
+    // Never map less than the file already holds.
+    std::size_t map_size = options.initial_map_size;
+    const auto data_file = options.path / "data.mdb";
+    if (std::filesystem::exists(data_file, ec)) {
+      map_size = std::max<std::size_t>(map_size, std::filesystem::file_size(data_file, ec));
+    }
+    lmdb::env_set_mapsize(self->env_, map_size);
+    unsigned flags = MDB_NOTLS;  // read txns are not tied to threads (PITFALLS.md)
+    if (options.durability == Durability::no_meta_sync) flags |= MDB_NOMETASYNC;
+    if (options.durability == Durability::no_sync) flags |= MDB_NOSYNC;
+    lmdb::env_open(self->env_, options.path.c_str(), flags, 0600);
+    self->reader_check();
+
+    Txn txn(self->env_, true);
+    for (const auto& spec : kDatabases) {
+      MDB_dbi dbi = 0;
+      const int rc = ::mdb_dbi_open(txn.get(), spec.name, spec.flags, &dbi);
+      if (rc == MDB_NOTFOUND) {
+        lmdb::dbi_open(txn.get(), spec.name, spec.flags | MDB_CREATE, &dbi);
+        self->created_.emplace_back(spec.name);
+      } else if (rc != MDB_SUCCESS) {
+        lmdb::error::raise("mdb_dbi_open", rc);
+      }
+      self->dbs_.*(spec.member) = dbi;
+    }
+    txn.commit();
+  } catch (const lmdb::error& e) {
+    const int code = e.code();
+    if (code == EACCES || code == EROFS) {
+      return fail(ErrorCode::storage, "cannot open " + options.path.string() +
+                                          " for writing (permission denied / read-only)");
+    }
+    return fail(ErrorCode::storage,
+                "cannot open " + options.path.string() + ": " + std::string(e.what()));
+  }
+  return self;
+}
+
+Environment::~Environment() {
+  if (env_ != nullptr) ::mdb_env_close(env_);
+}
+
+Txn Environment::begin(bool write) const { return Txn(env_, write); }
+
+std::pair<MDB_dbi, bool> Environment::open_database(const std::string& name) {
+  return write([&](Txn& txn) {
+    MDB_dbi dbi = 0;
+    const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi);
+    if (rc == MDB_SUCCESS) return std::pair{dbi, false};
+    if (rc != MDB_NOTFOUND) lmdb::error::raise("mdb_dbi_open", rc);
+    lmdb::dbi_open(txn.get(), name.c_str(), MDB_CREATE, &dbi);
+    return std::pair{dbi, true};
+  });
+}
+
+std::uint64_t Environment::map_size() const {
+  MDB_envinfo info{};
+  ::mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+void Environment::reader_check() const {
+  int dead = 0;
+  ::mdb_reader_check(env_, &dead);
+  if (dead > 0) {
+    log_to(logger_, LogLevel::info, fmt::format("cleared {} stale reader slot(s)", dead));
+  }
+}
+
+void Environment::grow_map() {
+  std::unique_lock lock(map_lock_);  // no transaction of this process is live
+  const std::uint64_t current = map_size();
+  if (current >= max_map_size_) {
+    throw lmdb::runtime_error("map is at max_map_size; cannot grow", MDB_MAP_FULL);
+  }
+  const std::uint64_t next = std::min<std::uint64_t>(current * 2, max_map_size_);
+  lmdb::env_set_mapsize(env_, next);
+  log_to(logger_, LogLevel::info,
+         fmt::format("map full: grew map from {} to {} bytes", current, next));
+}
+
+void Environment::adopt_resized_map() const {
+  std::unique_lock lock(map_lock_);
+  lmdb::env_set_mapsize(env_, 0);  // adopt the size another process set
+}
+
+Error translate_exception(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const lmdb::map_full_error& e) {
+    return Error{ErrorCode::storage, std::string("database full: ") + e.what()};
+  } catch (const lmdb::corrupted_error& e) {
+    return Error{ErrorCode::corruption, std::string("LMDB reports corruption: ") + e.what()};
+  } catch (const lmdb::error& e) {
+    std::string what = e.what();
+    if (e.code() == ENOSPC) what = "no space left on device (" + what + ")";
+    if (e.code() == EIO) what = "I/O error (" + what + ")";
+    if (e.code() == MDB_READERS_FULL) what = "too many readers (" + what + ")";
+    return Error{ErrorCode::storage, what};
+  } catch (const DecodeError& e) {
+    return Error{ErrorCode::corruption, std::string("corrupt record: ") + e.what()};
+  } catch (const cereal::Exception& e) {
+    return Error{ErrorCode::corruption, std::string("corrupt record: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorCode::storage, "out of memory"};
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::storage, e.what()};
+  } catch (...) {
+    return Error{ErrorCode::storage, "unknown failure"};
+  }
+}
+
+}  // namespace planning::detail

@@ -1,0 +1,210 @@
+// The LMDB layer: environment, scoped transactions and cursors, and the named
+// databases. Built on lmdb++'s C-API wrappers (lmdb::dbi_get, lmdb::cursor_get, ...)
+// but with its own RAII types, designed around PITFALLS.md:
+//  * Txn::commit releases the handle before mdb_txn_commit, so a failed commit
+//    (MDB_MAP_FULL) is never aborted a second time (lmdbxx#26);
+//  * Cursor is always destroyed before its transaction commits (lmdbxx#22);
+//  * values are passed as MDB_val with explicit data/size (lmdbxx#20);
+//  * MDB_NOTLS goes to mdb_env_open, not env::create; mdb_reader_check, env_info
+//    and env_copy2 use the C API.
+// lmdb::error exceptions thrown here are translated to planning::Error at the
+// SessionManager boundary (translate_exception).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include <lmdb++.h>
+
+#include <planning/options.hpp>
+#include <planning/result.hpp>
+
+namespace planning::detail {
+
+inline MDB_val to_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+inline std::string_view from_val(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+// A transaction; aborted on scope exit unless committed.
+class Txn {
+ public:
+  Txn(MDB_env* env, bool write);
+  ~Txn();
+  Txn(Txn&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  MDB_txn* get() const noexcept { return handle_; }
+  // Commits; throws lmdb::error on failure. The handle is released first: LMDB
+  // frees the transaction whether or not the commit succeeds.
+  void commit();
+
+ private:
+  MDB_txn* handle_ = nullptr;
+};
+
+// A cursor; closed on scope exit. REQUIRES: destroyed before its txn commits.
+class Cursor {
+ public:
+  Cursor(const Txn& txn, MDB_dbi dbi);
+  ~Cursor();
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  // Positions with `op`; returns false at the end / when not found.
+  bool get(MDB_val& key, MDB_val& value, MDB_cursor_op op);
+  MDB_cursor* get() const noexcept { return handle_; }
+
+ private:
+  MDB_cursor* handle_ = nullptr;
+};
+
+// Point operations. get() returns a view into the map, valid until the txn ends.
+std::optional<std::string_view> kv_get(const Txn& txn, MDB_dbi dbi, std::string_view key);
+void kv_put(const Txn& txn, MDB_dbi dbi, std::string_view key, std::string_view value,
+            unsigned flags = 0);
+// Deletes `key` (and, for DUPSORT databases, only the pair with `value` when given).
+bool kv_del(const Txn& txn, MDB_dbi dbi, std::string_view key,
+            std::optional<std::string_view> value = std::nullopt);
+// Deletes every entry of a database (keeps the database).
+void kv_clear(const Txn& txn, MDB_dbi dbi);
+// Visits keys in [prefix, ...) while they start with `prefix`; stop by returning false.
+void kv_scan_prefix(const Txn& txn, MDB_dbi dbi, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& visit);
+// Visits the duplicates of `key` in a DUPSORT database, in order (reverse when
+// `descending`); stop by returning false.
+void kv_scan_dups(const Txn& txn, MDB_dbi dbi, std::string_view key, bool descending,
+                  const std::function<bool(std::string_view)>& visit);
+std::uint64_t kv_count(const Txn& txn, MDB_dbi dbi);
+
+// Every named database of a store. Names are part of the format (docs/FORMAT.md).
+struct Databases {
+  MDB_dbi meta = 0;         // format version, head record
+  MDB_dbi log = 0;          // u64 BE sequence -> event frame
+  MDB_dbi checkpoints = 0;  // projection name -> checkpoint record
+  MDB_dbi sessions = 0;     // session id -> session record
+  MDB_dbi versions = 0;     // id + u32 BE version -> version record
+  MDB_dbi statistics = 0;   // "counters" / "s:"+id -> statistics records
+  MDB_dbi idx_status = 0;   // DUPSORT status byte -> created(8) + id
+  MDB_dbi idx_created = 0;  // created(8) + id -> ""
+  MDB_dbi idx_updated = 0;  // updated(8) + id -> ""
+  MDB_dbi idx_repo_path = 0;  // DUPSORT xxh3(path) -> created(8) + id
+  MDB_dbi idx_repo_url = 0;   // DUPSORT xxh3(url) -> created(8) + id
+  MDB_dbi idx_project = 0;    // DUPSORT xxh3(project) -> created(8) + id
+  MDB_dbi idx_fields = 0;     // id -> indexed fields (to remove old entries)
+  MDB_dbi streams = 0;        // id + u32 BE stream version -> u64 BE sequence
+};
+
+template <typename T>
+struct is_expected : std::false_type {};
+template <typename T, typename E>
+struct is_expected<std::expected<T, E>> : std::true_type {};
+
+// Thrown by Environment::begin when another process grew the map
+// (MDB_MAP_RESIZED); write()/read() adopt the new size and retry.
+struct MapResized {};
+
+// The open environment. Thread-safe. Transactions hold `map_lock` shared; a map
+// resize holds it exclusively (mdb_env_set_mapsize needs no live transaction in
+// this process).
+class Environment {
+ public:
+  // Opens or creates the environment in options.path (files mode 0600).
+  static Result<std::unique_ptr<Environment>> open(const Options& options);
+  ~Environment();
+
+  MDB_env* handle() const noexcept { return env_; }
+  const Databases& dbs() const noexcept { return dbs_; }
+  // Names of built-in databases that did not exist before this open (their
+  // projections must be rebuilt).
+  const std::vector<std::string>& created_databases() const noexcept { return created_; }
+
+  // Runs `body` in a write transaction and commits it — unless `body` returns a
+  // Result holding an error, in which case the transaction is aborted. On MDB_MAP_FULL the map
+  // grows and `body` runs again in a new transaction, so `body` must have no
+  // effects outside the transaction. Other lmdb errors propagate as exceptions.
+  template <typename F>
+  auto write(F&& body) -> decltype(body(std::declval<Txn&>()));
+  // Runs `body` in a read-only transaction (a consistent snapshot).
+  template <typename F>
+  auto read(F&& body) const -> decltype(body(std::declval<Txn&>()));
+
+  // Opens (creating) an extra named database, e.g. "user:<name>". Returns the
+  // handle and whether it was created now.
+  std::pair<MDB_dbi, bool> open_database(const std::string& name);
+  void drop_database(MDB_dbi dbi);
+
+  std::uint64_t map_size() const;
+  void reader_check() const;  // clears slots of dead reader processes
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  Environment() = default;
+  void grow_map();
+  void adopt_resized_map() const;
+  Txn begin(bool write) const;
+
+  // Constant after construction.
+  MDB_env* env_ = nullptr;
+  Databases dbs_;
+  std::vector<std::string> created_;
+  std::filesystem::path path_;
+  std::size_t max_map_size_ = 0;
+  Logger logger_;
+
+  // Shared by every live transaction of this process; exclusive for resizes.
+  mutable std::shared_mutex map_lock_;
+};
+
+template <typename F>
+auto Environment::write(F&& body) -> decltype(body(std::declval<Txn&>())) {
+  for (;;) {
+    try {
+      std::shared_lock lock(map_lock_);
+      Txn txn = begin(true);
+      if constexpr (std::is_void_v<decltype(body(txn))>) {
+        body(txn);
+        txn.commit();
+        return;
+      } else {
+        auto result = body(txn);
+        // A body that returns a failed Result leaves nothing behind: abort.
+        if constexpr (is_expected<decltype(result)>::value) {
+          if (!result) return result;
+        }
+        txn.commit();
+        return result;
+      }
+    } catch (const lmdb::map_full_error&) {
+      grow_map();  // the transaction is gone; redo it on the larger map
+    } catch (const MapResized&) {
+      adopt_resized_map();  // another process grew the map
+    }
+  }
+}
+
+template <typename F>
+auto Environment::read(F&& body) const -> decltype(body(std::declval<Txn&>())) {
+  for (;;) {
+    try {
+      std::shared_lock lock(map_lock_);
+      Txn txn = begin(false);
+      return body(txn);
+    } catch (const MapResized&) {
+      adopt_resized_map();
+    }
+  }
+}
+
+// Translates an exception from the storage layer into an Error (storage or
+// corruption); used in every public entry point's catch block.
+Error translate_exception(std::exception_ptr error);
+
+}  // namespace planning::detail

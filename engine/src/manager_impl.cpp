@@ -1,0 +1,310 @@
+// Opening a store, the write path, signal delivery and in-transaction helpers.
+#include "engine/src/manager_impl.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "engine/src/validation.hpp"
+#include "events/src/bytes.hpp"
+#include "events/src/event_codec.hpp"
+#include "projections/src/session_fold.hpp"
+
+namespace planning {
+
+using detail::Txn;
+
+// --- Signal delivery -----------------------------------------------------------
+
+namespace {
+// Queues this thread is delivering right now (to detect calls from slots).
+thread_local std::vector<const SignalQueue*> tls_delivering;
+}  // namespace
+
+void SignalQueue::push(Event event) {
+  std::lock_guard lock(pending_mutex_);
+  pending_.push_back(std::move(event));
+}
+
+void SignalQueue::deliver(Signals& signals) {
+  if (std::find(tls_delivering.begin(), tls_delivering.end(), this) != tls_delivering.end()) {
+    return;  // called from a slot: the loop below, further up this stack, delivers it
+  }
+  std::lock_guard emit(emit_mutex_);
+  tls_delivering.push_back(this);
+  struct Pop {
+    ~Pop() { tls_delivering.pop_back(); }
+  } pop;
+  for (;;) {
+    Event event;
+    {
+      std::lock_guard lock(pending_mutex_);
+      if (pending_.empty()) break;
+      event = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    signals.emit(event);  // the combiner isolates throwing slots
+  }
+}
+
+// --- Process-wide registry: one open environment per store per process ---------
+
+namespace {
+std::mutex registry_mutex;
+std::set<std::string> registry;  // "<pid>:<canonical path>"
+}  // namespace
+
+// --- Open -------------------------------------------------------------------------
+
+Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  const Options& o = impl->options;
+  if (o.path.empty()) return fail(ErrorCode::invalid_argument, "Options::path is empty");
+  if (o.replay_batch_events == 0) {
+    return fail(ErrorCode::invalid_argument, "Options::replay_batch_events must be positive");
+  }
+
+  auto env = detail::Environment::open(o);
+  if (!env) return std::unexpected(env.error());
+  impl->env = std::move(*env);
+
+  std::error_code ec;
+  const auto canonical = std::filesystem::canonical(o.path, ec);
+  impl->registry_key = std::to_string(::getpid()) + ":" + (ec ? o.path.string() : canonical.string());
+  {
+    std::lock_guard lock(registry_mutex);
+    if (!registry.insert(impl->registry_key).second) {
+      impl->registry_key.clear();
+      return fail(ErrorCode::storage,
+                  "store " + o.path.string() +
+                      " is already open in this process (LMDB forbids opening it twice)");
+    }
+  }
+
+  impl->signals = std::make_unique<Signals>([raw = impl.get()](const std::string& what) {
+    raw->log_message(LogLevel::error, "signal slot threw: " + what);
+  });
+  impl->log = std::make_unique<detail::EventLog>(impl->env->dbs());
+
+  try {
+    // Format version: stamp a new store, refuse an unknown one.
+    auto format = impl->env->write([&](Txn& txn) -> std::optional<std::uint32_t> {
+      auto v = impl->log->format_version(txn);
+      if (!v) {
+        if (impl->log->head(txn).sequence != 0) return std::uint32_t{0};
+        impl->log->set_format_version(txn, kFormatVersion);
+        return kFormatVersion;
+      }
+      return v;
+    });
+    if (*format != kFormatVersion) {
+      return fail(ErrorCode::corruption,
+                  fmt::format("store {} has format version {}; this build reads version {}",
+                              o.path.string(), *format, kFormatVersion));
+    }
+
+    impl->projections = std::make_unique<detail::ProjectionSet>(*impl->env, *impl->log);
+    const auto& created = impl->env->created_databases();
+    auto lost = [&](std::initializer_list<const char*> names) {
+      return std::any_of(names.begin(), names.end(), [&](const char* n) {
+        return std::find(created.begin(), created.end(), n) != created.end();
+      });
+    };
+    impl->projections->add_builtins(lost({"streams"}), lost({"sessions"}), lost({"versions"}),
+                                    lost({"statistics"}),
+                                    lost({"idx_status", "idx_created", "idx_updated",
+                                          "idx_repo_path", "idx_repo_url", "idx_project",
+                                          "idx_fields"}));
+    std::set<std::string> names;
+    for (const auto& user : o.projections) {
+      if (!user) return fail(ErrorCode::invalid_argument, "Options::projections holds a null");
+      const std::string name = user->name();
+      if (!detail::is_projection_name(name) || !names.insert(name).second) {
+        return fail(ErrorCode::invalid_argument,
+                    "projection name '" + name + "' is invalid or used twice ([a-z0-9_-]{1,64})");
+      }
+      impl->projections->add_user(user, false);
+    }
+    impl->projections->catch_up(o.replay_batch_events, {});
+  } catch (...) {
+    return std::unexpected(detail::translate_exception(std::current_exception()));
+  }
+  return impl;
+}
+
+SessionManager::Impl::~Impl() {
+  if (!registry_key.empty()) {
+    std::lock_guard lock(registry_mutex);
+    registry.erase(registry_key);
+  }
+}
+
+// --- Write path -------------------------------------------------------------------
+
+Result<Session> SessionManager::Impl::execute(const std::string& session_id,
+                                              std::string_view actor, const Decide& decide) {
+  if (auto c = detail::check_text("actor", actor, limits::actor); !c) {
+    return std::unexpected(c.error());
+  }
+  struct Outcome {
+    Session session;
+    std::optional<Event> event;
+  };
+  Result<Outcome> outcome;
+  {
+    std::lock_guard write(write_mutex);
+    try {
+      outcome = env->write([&](Txn& txn) -> Result<Outcome> {
+        std::optional<Session> state = load(txn, session_id);
+        auto decision = decide(state, txn);
+        if (!decision) return std::unexpected(decision.error());
+        if (!*decision) return Outcome{*state, std::nullopt};  // nothing changes
+
+        const detail::LogHead head = log->head(txn);
+        Event event;
+        event.session_id = session_id;
+        event.stream_version = (state ? state->stream_version : 0) + 1;
+        event.actor = std::string(actor);
+        event.payload = std::move(**decision);
+        event.type = event_type_of(event.payload);
+        // Timestamps never go backwards in log order, whatever the clock does.
+        event.timestamp = now();
+        if (head.sequence != 0) {
+          if (auto frame = log->frame(txn, head.sequence)) {
+            auto header = detail::peek_header(head.sequence, *frame);
+            if (!header) return std::unexpected(header.error());
+            event.timestamp = std::max(
+                event.timestamp, Timestamp{std::chrono::nanoseconds{header->timestamp_ns}});
+          }
+        }
+        if (auto check = detail::check_event(state, event); !check) {
+          return std::unexpected(check.error());
+        }
+        log->append(txn, event);
+        projections->apply_new_event(txn, event, head.sequence);
+        Session last = state ? *state : Session{};
+        detail::fold(state, event);
+        return Outcome{state ? *state : last, std::move(event)};
+      });
+    } catch (...) {
+      return std::unexpected(detail::translate_exception(std::current_exception()));
+    }
+    if (outcome && outcome->event) signal_queue.push(*outcome->event);
+  }
+  if (outcome && outcome->event) signal_queue.deliver(*signals);
+  if (!outcome) return std::unexpected(outcome.error());
+  return std::move(outcome->session);
+}
+
+// --- Helpers ----------------------------------------------------------------------
+
+std::optional<Session> SessionManager::Impl::load(const Txn& txn, std::string_view id) const {
+  auto bytes = detail::kv_get(txn, env->dbs().sessions, id);
+  if (!bytes) return std::nullopt;
+  return detail::decode_session(*bytes);
+}
+
+Result<Session> SessionManager::Impl::require(const Txn& txn, std::string_view id) const {
+  if (auto c = detail::check_session_id(id); !c) return std::unexpected(c.error());
+  auto session = load(txn, id);
+  if (!session) return fail(ErrorCode::not_found, "session " + std::string(id) + " not found");
+  return std::move(*session);
+}
+
+Result<std::string> SessionManager::Impl::content_at(const Txn& txn,
+                                                     std::uint64_t content_seq) const {
+  auto event = log->read(txn, content_seq);
+  if (!event) return std::unexpected(event.error());
+  const std::string* content = detail::content_of(*event);
+  if (content == nullptr) {
+    return fail(ErrorCode::corruption,
+                fmt::format("event {} was expected to carry content", content_seq));
+  }
+  return *content;
+}
+
+Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& session,
+                                              std::uint32_t number) const {
+  if (auto c = detail::check_version_number(number); !c) return std::unexpected(c.error());
+  auto bytes = detail::kv_get(txn, env->dbs().versions, detail::version_key(session.id, number));
+  if (!bytes) {
+    return fail(ErrorCode::not_found,
+                fmt::format("version {} of session {} not found (it has {})", number, session.id,
+                            session.current_version));
+  }
+  const detail::VersionRecord record = detail::decode_version(*bytes);
+  auto content = content_at(txn, record.content_seq);
+  if (!content) return std::unexpected(content.error());
+  Version v;
+  v.session_id = session.id;
+  v.version_number = number;
+  v.content = std::move(*content);
+  v.change_summary = record.change_summary;
+  v.changed_fields = record.changed_fields;
+  v.created_at = record.created_at;
+  v.created_by = record.created_by;
+  v.event_seq = record.event_seq;
+  return v;
+}
+
+std::uint64_t SessionManager::Impl::latest_content_seq(const Txn& txn,
+                                                       const Session& session) const {
+  for (std::uint32_t sv = session.stream_version; sv >= 1; --sv) {
+    auto seq_bytes = detail::kv_get(txn, env->dbs().streams, detail::stream_key(session.id, sv));
+    if (!seq_bytes || seq_bytes->size() != 8) break;
+    const auto seq = detail::get_be<std::uint64_t>(*seq_bytes, 0);
+    auto event = log->read(txn, seq);
+    if (!event) break;
+    if (detail::content_of(*event) != nullptr) return seq;
+  }
+  return 0;
+}
+
+Result<Session> SessionManager::Impl::replay_session(
+    const Txn& txn, std::string_view id,
+    const std::function<bool(const detail::FrameHeader&)>& include) const {
+  if (auto c = detail::check_session_id(id); !c) return std::unexpected(c.error());
+  std::optional<Session> state;
+  bool existed = false;
+  for (std::uint32_t sv = 1;; ++sv) {
+    auto seq_bytes = detail::kv_get(txn, env->dbs().streams, detail::stream_key(id, sv));
+    if (!seq_bytes) break;
+    const auto seq = detail::get_be<std::uint64_t>(*seq_bytes, 0);
+    auto frame = log->frame(txn, seq);
+    if (!frame) {
+      return fail(ErrorCode::corruption, fmt::format("event {} is missing from the log", seq));
+    }
+    auto header = detail::peek_header(seq, *frame);
+    if (!header) return std::unexpected(header.error());
+    if (!include(*header)) break;
+    auto event = detail::decode_event(seq, *frame);
+    if (!event) return std::unexpected(event.error());
+    detail::fold(state, *event);
+    existed = true;
+  }
+  if (!state) {
+    return fail(ErrorCode::not_found,
+                existed ? "session " + std::string(id) + " was removed by then"
+                        : "session " + std::string(id) + " did not exist then");
+  }
+  return std::move(*state);
+}
+
+Timestamp SessionManager::Impl::now() const {
+  if (options.clock) return options.clock();
+  return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+}
+
+void SessionManager::Impl::log_message(LogLevel level, const std::string& message) const {
+  if (!options.logger) return;
+  try {
+    options.logger(level, message);
+  } catch (...) {
+  }
+}
+
+}  // namespace planning

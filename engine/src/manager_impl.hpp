@@ -1,0 +1,98 @@
+// SessionManager's private state, shared by the files that implement it
+// (session_manager.cpp, audit.cpp, recovery.cpp, export_import.cpp).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <planning/session_manager.hpp>
+#include <planning/version.hpp>
+
+#include "engine/src/event_log.hpp"
+#include "events/src/event_codec.hpp"
+#include "engine/src/lmdb_env.hpp"
+#include "engine/src/projection_set.hpp"
+#include "engine/src/uuid.hpp"
+#include "projections/src/records.hpp"
+
+namespace planning {
+
+// Delivers committed events to the signals in log order, outside every engine
+// lock (see the contract in <planning/signals.hpp>).
+class SignalQueue {
+ public:
+  // REQUIRES: called with the write mutex held, in commit order.
+  void push(Event event);
+  // Emits every queued event. A call from inside a slot of this queue returns at
+  // once: the outer delivery loop on this thread picks the event up.
+  void deliver(Signals& signals);
+
+ private:
+  std::mutex pending_mutex_;
+  std::deque<Event> pending_;  // guarded by pending_mutex_
+  std::mutex emit_mutex_;      // held by the thread delivering
+};
+
+class SessionManager::Impl {
+ public:
+  static Result<std::unique_ptr<Impl>> open(Options options);
+  ~Impl();
+
+  // What an operation decides, given the session's current state: an event
+  // payload to append, nothing (a no-op), or an error.
+  using Decision = Result<std::optional<EventPayload>>;
+  using Decide = std::function<Decision(const std::optional<Session>& current, const detail::Txn&)>;
+
+  // The write path: under the write mutex and in one LMDB write transaction,
+  // loads the session, decides, checks the event against the state machine,
+  // appends it, applies every projection and commits; then delivers signals.
+  // Returns the resulting state (the last state for a removal).
+  Result<Session> execute(const std::string& session_id, std::string_view actor,
+                          const Decide& decide);
+
+  // Runs `body` in a read transaction, translating exceptions to Errors.
+  template <typename T, typename F>
+  Result<T> read(F&& body) const {
+    try {
+      return env->read([&](detail::Txn& txn) -> Result<T> { return body(txn); });
+    } catch (...) {
+      return std::unexpected(detail::translate_exception(std::current_exception()));
+    }
+  }
+
+  // --- Helpers used inside transactions.
+  std::optional<Session> load(const detail::Txn& txn, std::string_view id) const;
+  Result<Session> require(const detail::Txn& txn, std::string_view id) const;
+  Result<Version> version(const detail::Txn& txn, const Session& session,
+                          std::uint32_t number) const;
+  Result<std::string> content_at(const detail::Txn& txn, std::uint64_t content_seq) const;
+  // Log position of the latest event of `session` that carried its content.
+  std::uint64_t latest_content_seq(const detail::Txn& txn, const Session& session) const;
+  // Folds a session's stream up to and including `limit` (sequence or time).
+  Result<Session> replay_session(const detail::Txn& txn, std::string_view id,
+                                 const std::function<bool(const detail::FrameHeader&)>& include) const;
+
+  Timestamp now() const;
+  void log_message(LogLevel level, const std::string& message) const;
+
+  // Constant after open().
+  Options options;
+  std::unique_ptr<detail::Environment> env;
+  std::unique_ptr<detail::EventLog> log;
+  std::string registry_key;  // this store in the process-wide open-store registry
+
+  // Guarded by write_mutex.
+  std::mutex write_mutex;
+  std::unique_ptr<detail::ProjectionSet> projections;  // add() only under write_mutex
+
+  // Thread-safe on their own.
+  detail::UuidV7Generator uuids;
+  std::unique_ptr<Signals> signals;
+  SignalQueue signal_queue;
+};
+
+}  // namespace planning

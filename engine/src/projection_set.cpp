@@ -1,0 +1,153 @@
+#include "engine/src/projection_set.hpp"
+
+#include <algorithm>
+
+#include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
+#include "events/src/event_codec.hpp"
+
+namespace planning::detail {
+
+ProjectionSet::ProjectionSet(Environment& env, const EventLog& log) : env_(env), log_(log) {}
+
+void ProjectionSet::add(std::unique_ptr<StoredProjection> projection, bool data_lost) {
+  if (data_lost) lost_.push_back(projection->name());
+  projections_.push_back(std::move(projection));
+}
+
+void ProjectionSet::add_user(std::shared_ptr<Projection> projection, bool data_lost) {
+  const std::string database = "user:" + projection->name();
+  auto [dbi, fresh] = env_.open_database(database);
+  users_.push_back(UserEntry{projection, database});
+  add(make_user_projection(std::move(projection), dbi), data_lost || fresh);
+}
+
+void ProjectionSet::add_builtins(bool streams_lost, bool sessions_lost, bool versions_lost,
+                                 bool statistics_lost, bool indexes_lost) {
+  const auto& dbs = env_.dbs();
+  add(make_streams_projection(dbs), streams_lost);
+  add(make_sessions_projection(dbs), sessions_lost);
+  add(make_versions_projection(dbs), versions_lost);
+  add(make_statistics_projection(dbs), statistics_lost);
+  add(make_indexes_projection(dbs), indexes_lost);
+}
+
+void ProjectionSet::apply_without_checkpoint(const Txn& txn, const Event& event) const {
+  for (const auto& p : projections_) p->apply(txn, event);
+}
+
+std::unique_ptr<ProjectionSet> ProjectionSet::clone_for(Environment& env,
+                                                        const EventLog& log) const {
+  auto set = std::make_unique<ProjectionSet>(env, log);
+  set->add_builtins(false, false, false, false, false);
+  for (const auto& user : users_) set->add_user(user.projection, false);
+  return set;
+}
+
+bool ProjectionSet::contains(const std::string& name) const {
+  return std::any_of(projections_.begin(), projections_.end(),
+                     [&](const auto& p) { return p->name() == name; });
+}
+
+Checkpoint ProjectionSet::read_checkpoint(const Txn& txn, const StoredProjection& p) const {
+  auto value = kv_get(txn, env_.dbs().checkpoints, p.name());
+  if (!value) return Checkpoint{0, 0};
+  if (value->size() != 12) throw DecodeError("checkpoint of " + p.name() + " has the wrong size");
+  return Checkpoint{get_be<std::uint64_t>(*value, 0), get_be<std::uint32_t>(*value, 8)};
+}
+
+void ProjectionSet::write_checkpoint(const Txn& txn, const StoredProjection& p,
+                                     std::uint64_t sequence) const {
+  std::string record = be64(sequence);
+  put_be<std::uint32_t>(record, p.schema_version());
+  kv_put(txn, env_.dbs().checkpoints, p.name(), record);
+}
+
+void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,
+                                 std::uint64_t* reached) const {
+  std::vector<std::uint64_t> checkpoints;
+  std::uint64_t from = UINT64_MAX;
+  for (const auto& p : projections_) {
+    checkpoints.push_back(read_checkpoint(txn, *p).sequence);
+    from = std::min(from, checkpoints.back());
+  }
+  *reached = from;
+  if (projections_.empty() || from >= to) {
+    *reached = to;
+    return;
+  }
+  std::uint64_t last = from;
+  std::uint64_t expected = from + 1;
+  log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
+    if (seq != expected) {
+      throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
+    }
+    auto event = decode_event(seq, frame);
+    if (!event) throw DecodeError(event.error().message);
+    for (std::size_t i = 0; i < projections_.size(); ++i) {
+      if (checkpoints[i] < seq) projections_[i]->apply(txn, *event);
+    }
+    last = seq;
+    ++expected;
+    return last - from < max_events;
+  });
+  for (std::size_t i = 0; i < projections_.size(); ++i) {
+    if (checkpoints[i] < last) write_checkpoint(txn, *projections_[i], last);
+  }
+  *reached = last;
+}
+
+void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress) {
+  // Reset what must start over.
+  env_.write([&](Txn& txn) {
+    for (const auto& p : projections_) {
+      const bool lost = std::find(lost_.begin(), lost_.end(), p->name()) != lost_.end();
+      auto value = kv_get(txn, env_.dbs().checkpoints, p->name());
+      const Checkpoint cp = read_checkpoint(txn, *p);
+      if (lost || !value || cp.schema_version != p->schema_version()) {
+        p->clear(txn);
+        write_checkpoint(txn, *p, 0);
+      }
+    }
+  });
+  lost_.clear();
+
+  const std::uint64_t head = env_.read([&](Txn& txn) { return log_.head(txn).sequence; });
+  batch = std::max<std::size_t>(batch, 1);
+  for (;;) {
+    std::uint64_t reached = 0;
+    env_.write([&](Txn& txn) { replay_range(txn, head, batch, &reached); });
+    if (progress) progress(reached, head);
+    if (reached >= head) break;
+  }
+}
+
+void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress) {
+  for (const auto& p : projections_) lost_.push_back(p->name());
+  catch_up(batch, progress);
+}
+
+void ProjectionSet::apply_new_event(const Txn& txn, const Event& event,
+                                    std::uint64_t head_before) {
+  // Projections registered only in this process fall behind when another process
+  // appends; bring them up first so no event is skipped.
+  std::uint64_t reached = 0;
+  do {
+    replay_range(txn, head_before, SIZE_MAX, &reached);
+  } while (reached < head_before);
+  for (const auto& p : projections_) {
+    p->apply(txn, event);
+    write_checkpoint(txn, *p, event.sequence);
+  }
+}
+
+std::vector<ProjectionInfo> ProjectionSet::info(const Txn& txn) const {
+  std::vector<ProjectionInfo> out;
+  for (const auto& p : projections_) {
+    const Checkpoint cp = read_checkpoint(txn, *p);
+    out.push_back(ProjectionInfo{p->name(), p->built_in(), p->schema_version(), cp.sequence});
+  }
+  return out;
+}
+
+}  // namespace planning::detail

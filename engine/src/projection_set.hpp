@@ -1,0 +1,82 @@
+// The projections of one open store and their checkpoints.
+//
+// Checkpoint record (database "checkpoints", key = projection name):
+//   u64 BE last applied sequence, u32 BE schema version.
+// Invariant (after open and after every committed write): every projection's
+// checkpoint equals the log head — the write path catches up any projection that
+// another process left behind before applying the new event.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <planning/session_manager.hpp>
+
+#include "engine/src/event_log.hpp"
+#include "engine/src/lmdb_env.hpp"
+#include "projections/src/stored_projection.hpp"
+
+namespace planning::detail {
+
+struct Checkpoint {
+  std::uint64_t sequence = 0;
+  std::uint32_t schema_version = 0;
+};
+
+class ProjectionSet {
+ public:
+  ProjectionSet(Environment& env, const EventLog& log);
+
+  // User projections and their databases (for clone_for).
+  struct UserEntry {
+    std::shared_ptr<Projection> projection;
+    std::string database;
+  };
+  void add_user(std::shared_ptr<Projection> projection, bool data_lost);
+  // The five built-in projections; each flag says its data was lost.
+  void add_builtins(bool streams_lost, bool sessions_lost, bool versions_lost,
+                    bool statistics_lost, bool indexes_lost);
+  const std::vector<UserEntry>& users() const { return users_; }
+
+  // Adds a projection. `data_lost` forces a reset (its database was missing).
+  void add(std::unique_ptr<StoredProjection> projection, bool data_lost);
+  bool contains(const std::string& name) const;
+
+  // Resets projections whose checkpoint is missing, whose schema version
+  // changed or whose data was lost, then replays the log into every projection
+  // behind the head, in batches of `batch` events per transaction.
+  void catch_up(std::size_t batch, const ProgressCallback& progress);
+  // Clears every projection and replays the whole log.
+  void rebuild(std::size_t batch, const ProgressCallback& progress);
+
+  // Inside a write transaction: brings every projection to `head_before`, then
+  // applies `event` (sequence head_before + 1) and advances every checkpoint.
+  void apply_new_event(const Txn& txn, const Event& event, std::uint64_t head_before);
+
+  std::vector<ProjectionInfo> info(const Txn& txn) const;
+
+  // Applies `event` to every projection with no checkpoint bookkeeping (used to
+  // replay into a scratch store that is compared with this one).
+  void apply_without_checkpoint(const Txn& txn, const Event& event) const;
+  // Creates the same projections over another environment (same user objects).
+  std::unique_ptr<ProjectionSet> clone_for(Environment& env, const EventLog& log) const;
+  // Names and database handles of each projection's data, for comparisons.
+  const std::vector<std::unique_ptr<StoredProjection>>& members() const { return projections_; }
+
+ private:
+  Checkpoint read_checkpoint(const Txn& txn, const StoredProjection& p) const;
+  void write_checkpoint(const Txn& txn, const StoredProjection& p, std::uint64_t sequence) const;
+  // Applies log events (from, to] to the projections whose checkpoints are below
+  // each event. Returns the number of events read.
+  void replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,
+                    std::uint64_t* reached) const;
+
+  // Constant after open() (add() is called with the store's write lock held).
+  Environment& env_;
+  const EventLog& log_;
+  std::vector<std::unique_ptr<StoredProjection>> projections_;
+  std::vector<std::string> lost_;  // names to reset on the next catch_up
+  std::vector<UserEntry> users_;
+};
+
+}  // namespace planning::detail

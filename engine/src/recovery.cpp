@@ -1,0 +1,103 @@
+// SessionRecovery: stale-session detection and per-session restoration.
+#include <planning/recovery.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <planning/session_manager.hpp>
+
+#include "engine/src/manager_impl.hpp"
+
+namespace planning {
+
+std::string_view to_string(Recommendation recommendation) noexcept {
+  return recommendation == Recommendation::pause ? "pause" : "archive";
+}
+
+Result<StaleReport> SessionRecovery::find_stale(const SessionManager& manager,
+                                                const StaleOptions& options) {
+  if (options.inactive_for.count() < 0 || options.archive_after < options.inactive_for) {
+    return fail(ErrorCode::invalid_argument,
+                "StaleOptions: need 0 <= inactive_for <= archive_after");
+  }
+  const Timestamp now = options.now.value_or(manager.impl_->now());
+  SessionFilters filters;
+  filters.status = {Status::active, Status::paused};
+  auto candidates = manager.list(filters);
+  if (!candidates) return std::unexpected(candidates.error());
+
+  StaleReport report;
+  for (Session& s : *candidates) {
+    const auto idle = now - s.last_activity_at;
+    std::optional<Recommendation> action;
+    if (idle >= options.archive_after) {
+      action = Recommendation::archive;
+    } else if (s.status == Status::active && idle >= options.inactive_for) {
+      action = Recommendation::pause;
+    }
+    if (!action) continue;
+    report.recommendations[s.id] = *action;
+    report.stale_sessions.push_back(std::move(s));
+  }
+  std::sort(report.stale_sessions.begin(), report.stale_sessions.end(),
+            [](const Session& a, const Session& b) {
+              return a.last_activity_at != b.last_activity_at
+                         ? a.last_activity_at < b.last_activity_at
+                         : a.id < b.id;
+            });
+  return report;
+}
+
+Result<std::size_t> SessionRecovery::apply(SessionManager& manager, const StaleReport& report,
+                                           std::string_view by) {
+  std::size_t changed = 0;
+  for (const Session& stale : report.stale_sessions) {
+    auto it = report.recommendations.find(stale.id);
+    if (it == report.recommendations.end()) continue;
+    const Recommendation action = it->second;
+    // Applies only if the session is exactly as reported (same stream version).
+    auto result = manager.impl_->execute(
+        stale.id, by,
+        [&](const std::optional<Session>& current,
+            const detail::Txn&) -> SessionManager::Impl::Decision {
+          if (!current || current->stream_version != stale.stream_version) {
+            return std::optional<EventPayload>{};  // changed since the report: skip
+          }
+          if (action == Recommendation::pause) {
+            return EventPayload{SessionPaused{"Auto-paused: inactive since " +
+                                              format_timestamp(current->last_activity_at)}};
+          }
+          return EventPayload{SessionArchived{}};
+        });
+    if (!result) {
+      if (result.error().code == ErrorCode::not_found) continue;
+      return std::unexpected(result.error());
+    }
+    if (result->stream_version != stale.stream_version) ++changed;
+  }
+  return changed;
+}
+
+Result<Session> SessionRecovery::restore_from_history(std::string_view id,
+                                                      SessionManager& manager) {
+  auto replayed = manager.impl_->read<Session>([&](const detail::Txn& txn) {
+    return manager.impl_->replay_session(txn, id, [](const detail::FrameHeader&) { return true; });
+  });
+  if (!replayed) return std::unexpected(replayed.error());
+  auto projected = manager.get(id);
+  if (projected && *projected == *replayed) return replayed;
+
+  // The projections disagree with the log for this session: re-derive them all
+  // from the log (the log is the truth), then return the replayed state.
+  manager.impl_->log_message(LogLevel::warning,
+                             fmt::format("session {}: projection differs from its event stream; "
+                                         "rebuilding projections",
+                                         id));
+  if (auto rebuilt = manager.rebuild_projections(); !rebuilt) {
+    return std::unexpected(rebuilt.error());
+  }
+  return replayed;
+}
+
+}  // namespace planning

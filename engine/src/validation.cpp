@@ -1,0 +1,235 @@
+#include "engine/src/validation.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/src/uuid.hpp"
+
+namespace planning::detail {
+
+bool is_valid_utf8(std::string_view s) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Reject overlong forms, surrogates and values beyond U+10FFFF.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n\f\v");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n\f\v");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+Result<void> check_text(std::string_view field, std::string_view value, std::size_t limit) {
+  if (value.size() > limit) {
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("{} is {} bytes; the limit is {}", field, value.size(), limit));
+  }
+  if (!is_valid_utf8(value)) {
+    return fail(ErrorCode::invalid_argument, fmt::format("{} is not valid UTF-8", field));
+  }
+  return {};
+}
+
+Result<void> check_title(std::string_view value) {
+  if (auto r = check_text("title", value, limits::title); !r) return r;
+  if (trim(value).empty()) {
+    return fail(ErrorCode::invalid_argument, "title must not be empty or whitespace");
+  }
+  return {};
+}
+
+Result<std::string> check_metadata(const nlohmann::json& metadata) {
+  if (!metadata.is_object()) {
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("metadata must be a JSON object, not {}", metadata.type_name()));
+  }
+  std::string text;
+  try {
+    text = metadata.dump();
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::invalid_argument, fmt::format("metadata: {}", e.what()));
+  }
+  if (text.size() > limits::metadata) {
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("metadata is {} bytes serialized; the limit is {}", text.size(),
+                            limits::metadata));
+  }
+  return text;
+}
+
+Result<void> validate(const CreateRequest& r) {
+  if (auto c = check_title(r.title); !c) return c;
+  for (auto [name, value, limit] :
+       {std::tuple{"description", &r.description, limits::description},
+        std::tuple{"repository_path", &r.repository_path, limits::repository_field},
+        std::tuple{"repository_url", &r.repository_url, limits::repository_field},
+        std::tuple{"working_directory", &r.working_directory, limits::repository_field},
+        std::tuple{"created_by", &r.created_by, limits::actor}}) {
+    if (auto c = check_text(name, *value, limit); !c) return c;
+  }
+  if (r.initial_content) {
+    if (auto c = check_text("initial_content", *r.initial_content, limits::content); !c) return c;
+  }
+  if (auto m = check_metadata(r.metadata); !m) return std::unexpected(m.error());
+  return {};
+}
+
+Result<void> validate(const UpdateRequest& r) {
+  if (!r.title && !r.description && !r.content && !r.repository_path && !r.repository_url &&
+      !r.working_directory && !r.metadata) {
+    return fail(ErrorCode::invalid_argument, "update request sets no field");
+  }
+  if (r.title) {
+    if (auto c = check_title(*r.title); !c) return c;
+  }
+  for (auto [name, value, limit] :
+       {std::tuple{"description", &r.description, limits::description},
+        std::tuple{"content", &r.content, limits::content},
+        std::tuple{"repository_path", &r.repository_path, limits::repository_field},
+        std::tuple{"repository_url", &r.repository_url, limits::repository_field},
+        std::tuple{"working_directory", &r.working_directory, limits::repository_field}}) {
+    if (*value) {
+      if (auto c = check_text(name, **value, limit); !c) return c;
+    }
+  }
+  if (auto c = check_text("change_summary", r.change_summary, limits::change_summary); !c) return c;
+  if (auto c = check_text("updated_by", r.updated_by, limits::actor); !c) return c;
+  if (r.metadata) {
+    if (auto m = check_metadata(*r.metadata); !m) return std::unexpected(m.error());
+  }
+  return {};
+}
+
+Result<void> validate(const ConvertRequest& r) {
+  if (trim(r.project_id).empty()) {
+    return fail(ErrorCode::invalid_argument, "project_id must not be empty");
+  }
+  if (auto c = check_text("project_id", r.project_id, limits::project_id); !c) return c;
+  if (auto c = check_text("converted_by", r.converted_by, limits::actor); !c) return c;
+  if (r.work_item_ids.size() > limits::work_item_count) {
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("{} work item ids; the limit is {}", r.work_item_ids.size(),
+                            limits::work_item_count));
+  }
+  for (std::size_t i = 0; i < r.work_item_ids.size(); ++i) {
+    const auto name = fmt::format("work_item_ids[{}]", i);
+    if (r.work_item_ids[i].empty()) {
+      return fail(ErrorCode::invalid_argument, name + " must not be empty");
+    }
+    if (auto c = check_text(name, r.work_item_ids[i], limits::work_item_id); !c) return c;
+  }
+  return {};
+}
+
+Result<void> check_session_id(std::string_view id) {
+  // Ids are 36-character UUID text; anything else cannot name a session.
+  if (!is_uuid_text(id)) {
+    std::string shown(id.substr(0, 64));
+    if (!is_valid_utf8(shown)) shown = "(invalid UTF-8)";
+    return fail(ErrorCode::not_found, "session " + shown + " not found");
+  }
+  return {};
+}
+
+Result<void> check_version_number(std::uint32_t number) {
+  if (number == 0) {
+    return fail(ErrorCode::invalid_argument, "version numbers start at 1; got 0");
+  }
+  return {};
+}
+
+Result<void> validate_event_fields(const Event& event) {
+  if (!is_uuid_text(event.session_id)) {
+    return fail(ErrorCode::invalid_argument, "session_id is not a UUID");
+  }
+  if (auto c = check_text("actor", event.actor, limits::actor); !c) return c;
+  auto metadata_ok = [](const std::string& text) -> Result<void> {
+    auto parsed = nlohmann::json::parse(text, nullptr, false);
+    if (parsed.is_discarded()) return fail(ErrorCode::invalid_argument, "metadata_json is malformed");
+    if (auto m = check_metadata(parsed); !m) return std::unexpected(m.error());
+    return {};
+  };
+  return std::visit(
+      [&](const auto& p) -> Result<void> {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, SessionCreated>) {
+          CreateRequest r{p.title, p.description, p.repository_path, p.repository_url,
+                          p.working_directory, p.initial_content, event.actor,
+                          nlohmann::json::object()};
+          if (auto v = validate(r); !v) return v;
+          return metadata_ok(p.metadata_json);
+        } else if constexpr (std::is_same_v<T, SessionUpdated>) {
+          if (p.title) {
+            if (auto c = check_title(*p.title); !c) return c;
+          }
+          for (auto [name, value, limit] :
+               {std::tuple{"description", &p.description, limits::description},
+                std::tuple{"content", &p.content, limits::content},
+                std::tuple{"repository_path", &p.repository_path, limits::repository_field},
+                std::tuple{"repository_url", &p.repository_url, limits::repository_field},
+                std::tuple{"working_directory", &p.working_directory, limits::repository_field}}) {
+            if (*value) {
+              if (auto c = check_text(name, **value, limit); !c) return c;
+            }
+          }
+          if (auto c = check_text("change_summary", p.change_summary, limits::change_summary); !c) {
+            return c;
+          }
+          if (p.metadata_json) return metadata_ok(*p.metadata_json);
+          return {};
+        } else if constexpr (std::is_same_v<T, SessionPaused>) {
+          return check_text("reason", p.reason, limits::pause_reason);
+        } else if constexpr (std::is_same_v<T, SessionConverted>) {
+          return validate(ConvertRequest{p.project_id, p.work_item_ids, event.actor});
+        } else if constexpr (std::is_same_v<T, VersionRestored>) {
+          return check_text("content", p.content, limits::content);
+        } else if constexpr (std::is_same_v<T, VersionCreated>) {
+          return check_text("change_summary", p.change_summary, limits::change_summary);
+        } else {
+          return {};
+        }
+      },
+      event.payload);
+}
+
+bool is_projection_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+}  // namespace planning::detail

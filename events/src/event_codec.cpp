@@ -1,0 +1,262 @@
+// Frame layout: docs/FORMAT.md, "Event frame". Payloads are Cereal portable binary.
+#include "events/src/event_codec.hpp"
+
+#include <sstream>
+
+#include <cereal/archives/portable_binary.hpp>
+
+#include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
+#include "events/src/hashing.hpp"
+
+namespace planning {
+
+// --- Payload schemas. Version 1 of each; a later version adds fields under
+// `if (version >= 2)` so older frames keep loading (upcasting, docs/FORMAT.md).
+
+template <class Archive>
+void serialize(Archive& ar, SessionCreated& p, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+  detail::fields(ar, p.title, p.description, p.repository_path, p.repository_url,
+                 p.working_directory, p.initial_content, p.metadata_json);
+}
+template <class Archive>
+void serialize(Archive& ar, SessionUpdated& p, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+  detail::fields(ar, p.title, p.description, p.repository_path, p.repository_url,
+                 p.working_directory, p.metadata_json, p.content, p.change_summary,
+                 p.changed_fields, p.version_number);
+}
+template <class Archive>
+void serialize(Archive& ar, SessionPaused& p, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+  detail::fields(ar, p.reason);
+}
+template <class Archive>
+void serialize(Archive&, SessionResumed&, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+}
+template <class Archive>
+void serialize(Archive& ar, SessionConverted& p, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+  detail::fields(ar, p.project_id, p.work_item_ids);
+}
+template <class Archive>
+void serialize(Archive&, SessionArchived&, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+}
+template <class Archive>
+void serialize(Archive& ar, VersionRestored& p, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+  detail::fields(ar, p.restored_from, p.version_number, p.content);
+}
+template <class Archive>
+void serialize(Archive& ar, VersionCreated& p, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+  detail::fields(ar, p.version_number, p.change_summary, p.content_seq);
+}
+template <class Archive>
+void serialize(Archive&, SessionRemoved&, std::uint32_t const version) {
+  detail::note_class_version<Archive>(version);
+}
+
+}  // namespace planning
+
+// Class versions only ever go up (STYLE.md §4). Every type was versioned from the
+// first release, as Cereal requires for versioned loading.
+CEREAL_CLASS_VERSION(planning::SessionCreated, 1)
+CEREAL_CLASS_VERSION(planning::SessionUpdated, 1)
+CEREAL_CLASS_VERSION(planning::SessionPaused, 1)
+CEREAL_CLASS_VERSION(planning::SessionResumed, 1)
+CEREAL_CLASS_VERSION(planning::SessionConverted, 1)
+CEREAL_CLASS_VERSION(planning::SessionArchived, 1)
+CEREAL_CLASS_VERSION(planning::VersionRestored, 1)
+CEREAL_CLASS_VERSION(planning::VersionCreated, 1)
+CEREAL_CLASS_VERSION(planning::SessionRemoved, 1)
+
+namespace planning::detail {
+
+namespace {
+
+// Header offsets (docs/FORMAT.md).
+constexpr std::size_t kOffMagic = 0;
+constexpr std::size_t kOffSequence = 4;
+constexpr std::size_t kOffStreamVersion = 12;
+constexpr std::size_t kOffType = 16;
+constexpr std::size_t kOffSchema = 18;
+constexpr std::size_t kOffTimestamp = 20;
+constexpr std::size_t kOffSessionLen = 28;
+constexpr std::size_t kOffActorLen = 30;
+constexpr std::size_t kOffPayloadLen = 32;
+constexpr std::size_t kOffChecksum = 36;
+constexpr std::size_t kOffPrevHash = 44;
+constexpr std::size_t kOffHeaderChecksum = 76;
+static_assert(kOffHeaderChecksum + 8 == kFrameHeaderSize);
+
+std::unexpected<Error> corrupt(std::uint64_t sequence, const std::string& what) {
+  return fail(ErrorCode::corruption, "event " + std::to_string(sequence) + ": " + what);
+}
+
+std::string encode_payload(const EventPayload& payload) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    std::visit([&](const auto& p) { ar(p); }, payload);
+  }
+  return std::move(out).str();
+}
+
+template <typename T>
+EventPayload load_payload(std::string_view bytes, std::uint16_t schema_version) {
+  DecodeBudget budget(bytes.size());
+  // Read straight out of the frame; no copy.
+  struct ViewBuf : std::streambuf {
+    explicit ViewBuf(std::string_view v) {
+      char* p = const_cast<char*>(v.data());
+      setg(p, p, p + v.size());
+    }
+  } buf(bytes);
+  std::istream in(&buf);
+  cereal::PortableBinaryInputArchive ar(in);
+  T payload;
+  tls_loaded_class_version = 0;
+  ar(payload);
+  // Cereal read the class version it stored; it must agree with the header.
+  if (tls_loaded_class_version != schema_version) {
+    throw DecodeError("payload class version " + std::to_string(tls_loaded_class_version) +
+                      " differs from header schema version " + std::to_string(schema_version));
+  }
+  if (in.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes after payload");
+  return payload;
+}
+
+Result<EventPayload> decode_payload(std::uint64_t sequence, EventType type,
+                                    std::uint16_t schema_version, std::string_view bytes) {
+  if (schema_version == 0 || schema_version > kCurrentSchemaVersion) {
+    return corrupt(sequence, "unsupported schema version " + std::to_string(schema_version) +
+                                 " (this build reads up to " +
+                                 std::to_string(kCurrentSchemaVersion) + ")");
+  }
+  try {
+    switch (type) {
+      case EventType::session_created: return load_payload<SessionCreated>(bytes, schema_version);
+      case EventType::session_updated: return load_payload<SessionUpdated>(bytes, schema_version);
+      case EventType::session_paused: return load_payload<SessionPaused>(bytes, schema_version);
+      case EventType::session_resumed: return load_payload<SessionResumed>(bytes, schema_version);
+      case EventType::session_converted:
+        return load_payload<SessionConverted>(bytes, schema_version);
+      case EventType::session_archived: return load_payload<SessionArchived>(bytes, schema_version);
+      case EventType::version_restored: return load_payload<VersionRestored>(bytes, schema_version);
+      case EventType::version_created: return load_payload<VersionCreated>(bytes, schema_version);
+      case EventType::session_removed: return load_payload<SessionRemoved>(bytes, schema_version);
+    }
+  } catch (const std::exception& e) {
+    return corrupt(sequence, std::string("malformed payload: ") + e.what());
+  }
+  return corrupt(sequence, "unknown event type " + std::to_string(static_cast<int>(type)));
+}
+
+bool known_type(std::uint16_t raw) { return raw >= 1 && raw <= 9; }
+
+}  // namespace
+
+std::string encode_event(Event& event) {
+  event.type = event_type_of(event.payload);
+  event.schema_version = kCurrentSchemaVersion;
+  const std::string payload = encode_payload(event.payload);
+
+  std::string frame;
+  frame.reserve(kFrameHeaderSize + event.session_id.size() + event.actor.size() + payload.size());
+  frame.append(kFrameMagic, 4);
+  put_be<std::uint64_t>(frame, event.sequence);
+  put_be<std::uint32_t>(frame, event.stream_version);
+  put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.type));
+  put_be<std::uint16_t>(frame, event.schema_version);
+  put_be<std::int64_t>(frame, event.timestamp.time_since_epoch().count());
+  put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.session_id.size()));
+  put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.actor.size()));
+  put_be<std::uint32_t>(frame, static_cast<std::uint32_t>(payload.size()));
+  const std::size_t checksum_at = frame.size();
+  put_be<std::uint64_t>(frame, 0);  // payload checksum, filled below
+  frame.append(reinterpret_cast<const char*>(event.prev_hash.data()), event.prev_hash.size());
+  std::string body = event.session_id + event.actor + payload;
+  event.payload_checksum = checksum64(body);
+  for (int i = 0; i < 8; ++i) {
+    frame[checksum_at + i] = static_cast<char>(event.payload_checksum >> (56 - 8 * i));
+  }
+  put_be<std::uint64_t>(frame, checksum64(std::string_view(frame).substr(0, kOffHeaderChecksum)));
+  frame += body;
+  return frame;
+}
+
+Result<FrameHeader> peek_header(std::uint64_t sequence, std::string_view frame) {
+  if (frame.size() < kFrameHeaderSize) return corrupt(sequence, "truncated frame header");
+  if (frame.substr(kOffMagic, 4) != std::string_view(kFrameMagic, 4)) {
+    return corrupt(sequence, "bad frame magic");
+  }
+  if (get_be<std::uint64_t>(frame, kOffHeaderChecksum) !=
+      checksum64(frame.substr(0, kOffHeaderChecksum))) {
+    return corrupt(sequence, "header checksum mismatch");
+  }
+  FrameHeader h;
+  h.sequence = get_be<std::uint64_t>(frame, kOffSequence);
+  if (h.sequence != sequence) {
+    return corrupt(sequence, "frame records sequence " + std::to_string(h.sequence) +
+                                 " (moved or reordered)");
+  }
+  h.stream_version = get_be<std::uint32_t>(frame, kOffStreamVersion);
+  const auto raw_type = get_be<std::uint16_t>(frame, kOffType);
+  if (!known_type(raw_type)) return corrupt(sequence, "unknown event type " + std::to_string(raw_type));
+  h.type = static_cast<EventType>(raw_type);
+  h.schema_version = get_be<std::uint16_t>(frame, kOffSchema);
+  h.timestamp_ns = get_be<std::int64_t>(frame, kOffTimestamp);
+  const std::size_t session_len = get_be<std::uint16_t>(frame, kOffSessionLen);
+  const std::size_t actor_len = get_be<std::uint16_t>(frame, kOffActorLen);
+  const std::size_t payload_len = get_be<std::uint32_t>(frame, kOffPayloadLen);
+  if (payload_len > kMaxPayloadBytes) return corrupt(sequence, "payload length out of range");
+  if (frame.size() != kFrameHeaderSize + session_len + actor_len + payload_len) {
+    return corrupt(sequence, "frame length does not match its header (truncated or padded)");
+  }
+  const std::string_view body = frame.substr(kFrameHeaderSize);
+  if (get_be<std::uint64_t>(frame, kOffChecksum) != checksum64(body)) {
+    return corrupt(sequence, "payload checksum mismatch");
+  }
+  h.session_id = body.substr(0, session_len);
+  return h;
+}
+
+Result<Event> decode_event(std::uint64_t sequence, std::string_view frame) {
+  auto header = peek_header(sequence, frame);
+  if (!header) return std::unexpected(header.error());
+  const std::size_t session_len = get_be<std::uint16_t>(frame, kOffSessionLen);
+  const std::size_t actor_len = get_be<std::uint16_t>(frame, kOffActorLen);
+
+  Event e;
+  e.sequence = sequence;
+  e.session_id = std::string(header->session_id);
+  e.stream_version = header->stream_version;
+  e.type = header->type;
+  e.schema_version = header->schema_version;
+  e.timestamp = Timestamp{std::chrono::nanoseconds{header->timestamp_ns}};
+  e.actor = std::string(frame.substr(kFrameHeaderSize + session_len, actor_len));
+  e.payload_checksum = get_be<std::uint64_t>(frame, kOffChecksum);
+  std::memcpy(e.prev_hash.data(), frame.data() + kOffPrevHash, e.prev_hash.size());
+  auto payload = decode_payload(sequence, e.type, e.schema_version,
+                                frame.substr(kFrameHeaderSize + session_len + actor_len));
+  if (!payload) return std::unexpected(payload.error());
+  e.payload = std::move(*payload);
+  return e;
+}
+
+const std::string* content_of(const Event& event) noexcept {
+  if (const auto* c = std::get_if<SessionCreated>(&event.payload)) {
+    return c->initial_content ? &*c->initial_content : nullptr;
+  }
+  if (const auto* u = std::get_if<SessionUpdated>(&event.payload)) {
+    return u->content ? &*u->content : nullptr;
+  }
+  if (const auto* r = std::get_if<VersionRestored>(&event.payload)) return &r->content;
+  return nullptr;
+}
+
+}  // namespace planning::detail

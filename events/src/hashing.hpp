@@ -1,0 +1,16 @@
+// Checksums and the hash chain (docs/FORMAT.md §Checksums).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <planning/events.hpp>
+
+namespace planning::detail {
+
+// XXH3-64 of `bytes`: the per-record checksum (detects accidental damage).
+std::uint64_t checksum64(std::string_view bytes) noexcept;
+// SHA-256 of `bytes`: the hash-chain link (detects edits, removals, reordering).
+Hash256 sha256(std::string_view bytes);
+
+}  // namespace planning::detail

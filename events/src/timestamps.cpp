@@ -1,0 +1,47 @@
+// ISO-8601 formatting and parsing of Timestamps (Howard Hinnant's date library).
+#include <planning/model.hpp>
+
+#include <sstream>
+
+#include <date/date.h>
+
+namespace planning {
+
+std::string format_timestamp(Timestamp t) {
+  // Microseconds unless the value needs nanoseconds, so text round-trips exactly.
+  const auto ns = t.time_since_epoch().count();
+  if (ns % 1000 == 0) {
+    return date::format("%FT%TZ", std::chrono::time_point_cast<std::chrono::microseconds>(t));
+  }
+  return date::format("%FT%TZ", t);
+}
+
+Result<Timestamp> parse_timestamp(std::string_view text) {
+  const std::string input(text);
+  auto bad = [&] {
+    return fail(ErrorCode::invalid_argument,
+                "invalid date/time '" + input +
+                    "' (expected ISO-8601, e.g. 2025-01-31 or 2025-01-31T12:00:00Z)");
+  };
+  if (input.empty() || input.size() > 64) return bad();
+
+  // Date only: midnight UTC.
+  if (input.size() == 10) {
+    std::istringstream in(input);
+    date::sys_days day;
+    in >> date::parse("%F", day);
+    if (in.fail() || in.peek() != std::char_traits<char>::eof()) return bad();
+    return Timestamp{day};
+  }
+  // Date and time, with optional seconds/fraction and a Z or +hh:mm offset.
+  for (const char* fmt : {"%FT%T%Ez", "%FT%TZ", "%FT%T", "%FT%R%Ez", "%FT%RZ", "%FT%R",
+                          "%F %T%Ez", "%F %TZ", "%F %T"}) {
+    std::istringstream in(input);
+    date::sys_time<std::chrono::nanoseconds> tp;
+    in >> date::parse(fmt, tp);
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) return tp;
+  }
+  return bad();
+}
+
+}  // namespace planning

@@ -1,0 +1,151 @@
+// Projection "indexes": secondary indexes for queries.
+//   idx_status    DUPSORT  status byte          -> created(8) + id
+//   idx_created            created(8) + id      -> ""
+//   idx_updated            updated(8) + id      -> ""
+//   idx_repo_path DUPSORT  xxh3(path) BE (8)    -> created(8) + id
+//   idx_repo_url  DUPSORT  xxh3(url)  BE (8)    -> created(8) + id
+//   idx_project   DUPSORT  xxh3(project) BE (8) -> created(8) + id
+//   idx_fields             id -> the indexed fields as last indexed, so the old
+//                          entries can be removed without reading other projections.
+// Times are ordered_time() big-endian, so byte order is time order.
+#include "projections/src/indexes.hpp"
+
+#include <sstream>
+
+#include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
+#include "events/src/hashing.hpp"
+#include "projections/src/session_fold.hpp"
+#include "projections/src/stored_projection.hpp"
+
+namespace planning::detail {
+
+std::string status_key(Status status) { return std::string(1, static_cast<char>(status)); }
+
+std::string string_key(std::string_view value) { return be64(checksum64(value)); }
+
+std::string time_id_key(Timestamp t, std::string_view id) {
+  std::string key = be64(ordered_time(t.time_since_epoch().count()));
+  key.append(id);
+  return key;
+}
+
+std::string_view id_of_time_id_key(std::string_view key) { return key.substr(8); }
+
+namespace {
+
+struct IndexedFields {
+  Status status = Status::active;
+  Timestamp created_at{};
+  Timestamp updated_at{};
+  std::string repository_path;
+  std::string repository_url;
+  std::string project_id;
+};
+
+template <class Archive>
+void indexed_fields(Archive& ar, IndexedFields& f) {
+  fields(ar, f.status, f.created_at, f.updated_at, f.repository_path, f.repository_url,
+         f.project_id);
+}
+
+std::string encode_fields(IndexedFields f) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    indexed_fields(ar, f);
+  }
+  return std::move(out).str();
+}
+
+IndexedFields decode_fields(std::string_view bytes) {
+  DecodeBudget budget(bytes.size());
+  std::istringstream in{std::string(bytes), std::ios::binary};
+  cereal::PortableBinaryInputArchive ar(in);
+  IndexedFields f;
+  indexed_fields(ar, f);
+  return f;
+}
+
+class IndexesProjection final : public StoredProjection {
+ public:
+  explicit IndexesProjection(const Databases& dbs) : dbs_(dbs) {}
+  std::string name() const override { return "indexes"; }
+  std::uint32_t schema_version() const override { return 1; }
+  bool built_in() const override { return true; }
+
+  void clear(const Txn& txn) override {
+    for (MDB_dbi dbi : {dbs_.idx_status, dbs_.idx_created, dbs_.idx_updated, dbs_.idx_repo_path,
+                        dbs_.idx_repo_url, dbs_.idx_project, dbs_.idx_fields}) {
+      kv_clear(txn, dbi);
+    }
+  }
+
+  void apply(const Txn& txn, const Event& event) override {
+    const std::string& id = event.session_id;
+    std::optional<Session> partial;
+    if (auto bytes = kv_get(txn, dbs_.idx_fields, id)) {
+      const IndexedFields old = decode_fields(*bytes);
+      remove_entries(txn, id, old);
+      Session s;
+      s.id = id;
+      s.status = old.status;
+      s.created_at = old.created_at;
+      s.updated_at = old.updated_at;
+      s.repository_path = old.repository_path;
+      s.repository_url = old.repository_url;
+      s.project_id = old.project_id;
+      partial = std::move(s);
+    }
+    fold(partial, event);
+    if (!partial) {
+      kv_del(txn, dbs_.idx_fields, id);
+      return;
+    }
+    IndexedFields now{partial->status,          partial->created_at,     partial->updated_at,
+                      partial->repository_path, partial->repository_url, partial->project_id};
+    add_entries(txn, id, now);
+    kv_put(txn, dbs_.idx_fields, id, encode_fields(now));
+  }
+
+ private:
+  void remove_entries(const Txn& txn, const std::string& id, const IndexedFields& f) {
+    const std::string created = time_id_key(f.created_at, id);
+    kv_del(txn, dbs_.idx_status, status_key(f.status), created);
+    kv_del(txn, dbs_.idx_created, created);
+    kv_del(txn, dbs_.idx_updated, time_id_key(f.updated_at, id));
+    if (!f.repository_path.empty()) {
+      kv_del(txn, dbs_.idx_repo_path, string_key(f.repository_path), created);
+    }
+    if (!f.repository_url.empty()) {
+      kv_del(txn, dbs_.idx_repo_url, string_key(f.repository_url), created);
+    }
+    if (!f.project_id.empty()) kv_del(txn, dbs_.idx_project, string_key(f.project_id), created);
+  }
+
+  void add_entries(const Txn& txn, const std::string& id, const IndexedFields& f) {
+    const std::string created = time_id_key(f.created_at, id);
+    kv_put(txn, dbs_.idx_status, status_key(f.status), created, MDB_NODUPDATA);
+    kv_put(txn, dbs_.idx_created, created, "");
+    kv_put(txn, dbs_.idx_updated, time_id_key(f.updated_at, id), "");
+    if (!f.repository_path.empty()) {
+      kv_put(txn, dbs_.idx_repo_path, string_key(f.repository_path), created, MDB_NODUPDATA);
+    }
+    if (!f.repository_url.empty()) {
+      kv_put(txn, dbs_.idx_repo_url, string_key(f.repository_url), created, MDB_NODUPDATA);
+    }
+    if (!f.project_id.empty()) {
+      kv_put(txn, dbs_.idx_project, string_key(f.project_id), created, MDB_NODUPDATA);
+    }
+  }
+
+  Databases dbs_;
+};
+
+}  // namespace
+
+std::unique_ptr<StoredProjection> make_indexes_projection(const Databases& dbs) {
+  return std::make_unique<IndexesProjection>(dbs);
+}
+
+}  // namespace planning::detail

@@ -1,0 +1,105 @@
+#include "projections/src/records.hpp"
+
+#include <sstream>
+
+#include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
+
+namespace planning::detail {
+
+namespace {
+
+template <typename Fn>
+std::string write_record(Fn&& fn) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    fn(ar);
+  }
+  return std::move(out).str();
+}
+
+template <typename Fn>
+void read_record(std::string_view bytes, Fn&& fn) {
+  DecodeBudget budget(bytes.size());
+  struct ViewBuf : std::streambuf {
+    explicit ViewBuf(std::string_view v) {
+      char* p = const_cast<char*>(v.data());
+      setg(p, p, p + v.size());
+    }
+  } buf(bytes);
+  std::istream in(&buf);
+  cereal::PortableBinaryInputArchive ar(in);
+  fn(ar);
+  if (in.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes in record");
+}
+
+// Record format version, first field of every record (docs/FORMAT.md).
+constexpr std::uint8_t kRecordVersion = 1;
+
+template <class Archive>
+void record_version(Archive& ar) {
+  std::uint8_t v = kRecordVersion;
+  field(ar, v);
+  if (v != kRecordVersion) throw DecodeError("unknown record version " + std::to_string(v));
+}
+
+template <class Archive>
+void session_fields(Archive& ar, Session& s, std::string& metadata) {
+  record_version(ar);
+  fields(ar, s.id, s.title, s.description, s.repository_url, s.repository_path,
+         s.working_directory, s.status, s.content, s.current_version, s.pause_reason, s.paused_at,
+         s.archived_at, s.project_id, s.work_item_ids, s.converted_by, s.converted_at, metadata,
+         s.created_at, s.updated_at, s.last_activity_at, s.created_by, s.updated_by,
+         s.stream_version);
+}
+
+template <class Archive>
+void version_fields(Archive& ar, VersionRecord& r) {
+  record_version(ar);
+  fields(ar, r.event_seq, r.content_seq, r.created_at, r.created_by, r.change_summary,
+         r.changed_fields);
+}
+
+}  // namespace
+
+std::string encode_session(const Session& session) {
+  Session copy = session;
+  std::string metadata = session.metadata.dump();
+  return write_record([&](auto& ar) { session_fields(ar, copy, metadata); });
+}
+
+Session decode_session(std::string_view bytes) {
+  Session s;
+  std::string metadata;
+  read_record(bytes, [&](auto& ar) { session_fields(ar, s, metadata); });
+  auto parsed = nlohmann::json::parse(metadata, nullptr, false);
+  if (!parsed.is_object()) throw DecodeError("session record metadata is not a JSON object");
+  s.metadata = std::move(parsed);
+  return s;
+}
+
+std::string encode_version(const VersionRecord& record) {
+  VersionRecord copy = record;
+  return write_record([&](auto& ar) { version_fields(ar, copy); });
+}
+
+VersionRecord decode_version(std::string_view bytes) {
+  VersionRecord r;
+  read_record(bytes, [&](auto& ar) { version_fields(ar, r); });
+  return r;
+}
+
+std::string version_key(std::string_view session_id, std::uint32_t version_number) {
+  std::string key(session_id);
+  put_be<std::uint32_t>(key, version_number);
+  return key;
+}
+
+std::string stream_key(std::string_view session_id, std::uint32_t stream_version) {
+  std::string key(session_id);
+  put_be<std::uint32_t>(key, stream_version);
+  return key;
+}
+
+}  // namespace planning::detail

@@ -1,0 +1,34 @@
+// Encodings of projection records (the values of the projection databases),
+// Cereal portable binary through the checked field helpers. Layouts:
+// docs/FORMAT.md, "Projection records". Decoders throw DecodeError on damage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <planning/model.hpp>
+
+namespace planning::detail {
+
+std::string encode_session(const Session& session);
+Session decode_session(std::string_view bytes);
+
+// A version entry; the content lives in the log at `content_seq`.
+struct VersionRecord {
+  std::uint64_t event_seq = 0;
+  std::uint64_t content_seq = 0;
+  Timestamp created_at{};
+  std::string created_by;
+  std::string change_summary;
+  std::vector<std::string> changed_fields;
+};
+std::string encode_version(const VersionRecord& record);
+VersionRecord decode_version(std::string_view bytes);
+
+// Keys.
+std::string version_key(std::string_view session_id, std::uint32_t version_number);
+std::string stream_key(std::string_view session_id, std::uint32_t stream_version);
+
+}  // namespace planning::detail

@@ -1,0 +1,39 @@
+// The engine-side projection interface: built-in projections and the adapter
+// for user projections both implement it. Every method runs inside the caller's
+// write transaction; a throw aborts that transaction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <planning/events.hpp>
+
+#include "engine/src/lmdb_env.hpp"
+
+namespace planning::detail {
+
+class StoredProjection {
+ public:
+  virtual ~StoredProjection() = default;
+  virtual std::string name() const = 0;
+  virtual std::uint32_t schema_version() const = 0;
+  virtual bool built_in() const = 0;
+  // Deletes every record of the projection (not its checkpoint).
+  virtual void clear(const Txn& txn) = 0;
+  // Folds one event. Events arrive in sequence order, each exactly once
+  // between clears.
+  virtual void apply(const Txn& txn, const Event& event) = 0;
+};
+
+// Built-in projections (one file each).
+std::unique_ptr<StoredProjection> make_sessions_projection(const Databases& dbs);
+std::unique_ptr<StoredProjection> make_versions_projection(const Databases& dbs);
+std::unique_ptr<StoredProjection> make_statistics_projection(const Databases& dbs);
+std::unique_ptr<StoredProjection> make_indexes_projection(const Databases& dbs);
+std::unique_ptr<StoredProjection> make_streams_projection(const Databases& dbs);
+// Adapter over a user Projection stored in its own database.
+std::unique_ptr<StoredProjection> make_user_projection(std::shared_ptr<Projection> projection,
+                                                       MDB_dbi dbi);
+
+}  // namespace planning::detail
