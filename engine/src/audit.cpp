@@ -252,6 +252,9 @@ Result<void> SessionManager::register_projection(std::shared_ptr<Projection> pro
     impl_->projections->add_user(std::move(projection), false);
     impl_->projections->catch_up(impl_->options.replay_batch_events, {});
   } catch (...) {
+    // A projection that cannot catch up is not registered: later writes must not
+    // run it. What it stored so far stays, behind its checkpoint.
+    impl_->projections->remove("user:" + name);
     return std::unexpected(detail::translate_exception(std::current_exception()));
   }
   return {};

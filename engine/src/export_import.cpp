@@ -92,8 +92,9 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
             return fail(ErrorCode::invalid_argument, where + ": " + check.error().message);
           }
           if (const auto* vc = std::get_if<VersionCreated>(&e.payload)) {
-            bool ok = false;
-            if (auto found = content_events.find(vc->content_seq); found != content_events.end()) {
+            bool ok = vc->content_seq == 0;
+            if (ok) {
+            } else if (auto found = content_events.find(vc->content_seq); found != content_events.end()) {
               ok = found->second == e.session_id;
             } else if (vc->content_seq < e.sequence) {
               auto source = impl_->log->read(txn, vc->content_seq);

@@ -155,7 +155,8 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
   std::error_code ec;
   if (!std::filesystem::exists(options.path, ec)) {
     if (!options.create_if_missing) {
-      return fail(ErrorCode::not_found, "no store at " + options.path.string());
+      return fail(ErrorCode::storage, "no store at " + options.path.string() +
+                                          " (and Options::create_if_missing is false)");
     }
     std::filesystem::create_directories(options.path, ec);
     if (ec) {

@@ -217,6 +217,7 @@ Result<Session> SessionManager::Impl::require(const Txn& txn, std::string_view i
 
 Result<std::string> SessionManager::Impl::content_at(const Txn& txn,
                                                      std::uint64_t content_seq) const {
+  if (content_seq == 0) return std::string();  // a session that never had content
   auto event = log->read(txn, content_seq);
   if (!event) return std::unexpected(event.error());
   const std::string* content = detail::content_of(*event);

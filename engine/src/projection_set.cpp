@@ -44,6 +44,11 @@ std::unique_ptr<ProjectionSet> ProjectionSet::clone_for(Environment& env,
   return set;
 }
 
+void ProjectionSet::remove(const std::string& name) {
+  std::erase_if(projections_, [&](const auto& p) { return p->name() == name; });
+  std::erase_if(users_, [&](const UserEntry& u) { return u.database == name; });
+}
+
 bool ProjectionSet::contains(const std::string& name) const {
   return std::any_of(projections_.begin(), projections_.end(),
                      [&](const auto& p) { return p->name() == name; });
@@ -145,7 +150,9 @@ std::vector<ProjectionInfo> ProjectionSet::info(const Txn& txn) const {
   std::vector<ProjectionInfo> out;
   for (const auto& p : projections_) {
     const Checkpoint cp = read_checkpoint(txn, *p);
-    out.push_back(ProjectionInfo{p->name(), p->built_in(), p->schema_version(), cp.sequence});
+    std::string name = p->name();
+    if (!p->built_in()) name = name.substr(5);  // "user:<name>" -> "<name>"
+    out.push_back(ProjectionInfo{std::move(name), p->built_in(), p->schema_version(), cp.sequence});
   }
   return out;
 }

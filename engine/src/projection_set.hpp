@@ -41,6 +41,8 @@ class ProjectionSet {
   // Adds a projection. `data_lost` forces a reset (its database was missing).
   void add(std::unique_ptr<StoredProjection> projection, bool data_lost);
   bool contains(const std::string& name) const;
+  // Forgets a projection (its stored data and checkpoint stay).
+  void remove(const std::string& name);
 
   // Resets projections whose checkpoint is missing, whose schema version
   // changed or whose data was lost, then replays the log into every projection

@@ -102,11 +102,14 @@ Result<std::vector<Session>> run_list(const Txn& txn, const Databases& dbs,
       kv_scan_dups(txn, dbi, key, desc, visit);
     };
   };
-  if (f.repository_path) {
+  if (f.limit && *f.limit == 0) return std::vector<Session>{};
+  // Empty values are not indexed ("no repository"): those filters are checked on
+  // each candidate instead.
+  if (f.repository_path && !f.repository_path->empty()) {
     source = dup_source(dbs.idx_repo_path, string_key(*f.repository_path));
-  } else if (f.repository_url) {
+  } else if (f.repository_url && !f.repository_url->empty()) {
     source = dup_source(dbs.idx_repo_url, string_key(*f.repository_url));
-  } else if (f.project_id) {
+  } else if (f.project_id && !f.project_id->empty()) {
     source = dup_source(dbs.idx_project, string_key(*f.project_id));
   } else if (f.status.size() == 1) {
     source = dup_source(dbs.idx_status, status_key(*f.status.begin()));

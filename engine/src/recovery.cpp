@@ -56,14 +56,17 @@ Result<std::size_t> SessionRecovery::apply(SessionManager& manager, const StaleR
     auto it = report.recommendations.find(stale.id);
     if (it == report.recommendations.end()) continue;
     const Recommendation action = it->second;
+    bool acted = false;
     // Applies only if the session is exactly as reported (same stream version).
     auto result = manager.impl_->execute(
         stale.id, by,
         [&](const std::optional<Session>& current,
             const detail::Txn&) -> SessionManager::Impl::Decision {
+          acted = false;
           if (!current || current->stream_version != stale.stream_version) {
             return std::optional<EventPayload>{};  // changed since the report: skip
           }
+          acted = true;
           if (action == Recommendation::pause) {
             return EventPayload{SessionPaused{"Auto-paused: inactive since " +
                                               format_timestamp(current->last_activity_at)}};
@@ -74,7 +77,7 @@ Result<std::size_t> SessionRecovery::apply(SessionManager& manager, const StaleR
       if (result.error().code == ErrorCode::not_found) continue;
       return std::unexpected(result.error());
     }
-    if (result->stream_version != stale.stream_version) ++changed;
+    if (acted) ++changed;
   }
   return changed;
 }

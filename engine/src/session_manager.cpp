@@ -176,11 +176,8 @@ Result<Version> SessionManager::create_version(std::string_view id,
       [&](const std::optional<Session>& current, const Txn& txn) -> Impl::Decision {
         if (!current) return not_found(id);
         if (current->status != Status::active) return not_active(*current, "create a version of");
+        // 0 when the session never had content: the version is the empty document.
         const std::uint64_t content_seq = impl_->latest_content_seq(txn, *current);
-        if (content_seq == 0) {
-          return fail(ErrorCode::invalid_state,
-                      "session " + current->id + " has no content to make a version of");
-        }
         return EventPayload{VersionCreated{current->current_version + 1,
                                            std::string(change_summary), content_seq}};
       });

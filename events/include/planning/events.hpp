@@ -94,7 +94,8 @@ struct VersionRestored {
 };
 
 // create_version: an explicit snapshot of the current content. The content is
-// not copied: `content_seq` is the log position of the event that set it.
+// not copied: `content_seq` is the log position of the event that set it (0 when
+// the session never had content: the version is the empty document).
 struct VersionCreated {
   std::uint32_t version_number = 0;
   std::string change_summary;
