@@ -22,6 +22,13 @@ Txn::Txn(MDB_env* env, bool write) {
   if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_txn_begin", rc);
 }
 
+Txn::Txn(MDB_env* env, MDB_txn* parent) {
+  const int rc = ::mdb_txn_begin(env, parent, 0, &handle_);
+  if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_txn_begin (nested)", rc);
+}
+
+Txn Txn::child() const { return Txn(::mdb_txn_env(handle_), handle_); }
+
 Txn::~Txn() {
   if (handle_ != nullptr) ::mdb_txn_abort(handle_);
 }

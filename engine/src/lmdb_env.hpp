@@ -38,11 +38,14 @@ inline std::string_view from_val(const MDB_val& v) {
 class Txn {
  public:
   Txn(MDB_env* env, bool write);
+  Txn(MDB_env* env, MDB_txn* parent);
   ~Txn();
   Txn(Txn&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
   MDB_txn* get() const noexcept { return handle_; }
+  // A nested write transaction: its changes reach this one only if it commits.
+  Txn child() const;
   // Commits; throws lmdb::error on failure. The handle is released first: LMDB
   // frees the transaction whether or not the commit succeeds.
   void commit();

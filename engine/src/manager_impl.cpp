@@ -143,63 +143,6 @@ SessionManager::Impl::~Impl() {
   }
 }
 
-// --- Write path -------------------------------------------------------------------
-
-Result<Session> SessionManager::Impl::execute(const std::string& session_id,
-                                              std::string_view actor, const Decide& decide) {
-  if (auto c = detail::check_text("actor", actor, limits::actor); !c) {
-    return std::unexpected(c.error());
-  }
-  struct Outcome {
-    Session session;
-    std::optional<Event> event;
-  };
-  Result<Outcome> outcome;
-  {
-    std::lock_guard write(write_mutex);
-    try {
-      outcome = env->write([&](Txn& txn) -> Result<Outcome> {
-        std::optional<Session> state = load(txn, session_id);
-        auto decision = decide(state, txn);
-        if (!decision) return std::unexpected(decision.error());
-        if (!*decision) return Outcome{*state, std::nullopt};  // nothing changes
-
-        const detail::LogHead head = log->head(txn);
-        Event event;
-        event.session_id = session_id;
-        event.stream_version = (state ? state->stream_version : 0) + 1;
-        event.actor = std::string(actor);
-        event.payload = std::move(**decision);
-        event.type = event_type_of(event.payload);
-        // Timestamps never go backwards in log order, whatever the clock does.
-        event.timestamp = now();
-        if (head.sequence != 0) {
-          if (auto frame = log->frame(txn, head.sequence)) {
-            auto header = detail::peek_header(head.sequence, *frame);
-            if (!header) return std::unexpected(header.error());
-            event.timestamp = std::max(
-                event.timestamp, Timestamp{std::chrono::nanoseconds{header->timestamp_ns}});
-          }
-        }
-        if (auto check = detail::check_event(state, event); !check) {
-          return std::unexpected(check.error());
-        }
-        log->append(txn, event);
-        projections->apply_new_event(txn, event, head.sequence);
-        Session last = state ? *state : Session{};
-        detail::fold(state, event);
-        return Outcome{state ? *state : last, std::move(event)};
-      });
-    } catch (...) {
-      return std::unexpected(detail::translate_exception(std::current_exception()));
-    }
-    if (outcome && outcome->event) signal_queue.push(*outcome->event);
-  }
-  if (outcome && outcome->event) signal_queue.deliver(*signals);
-  if (!outcome) return std::unexpected(outcome.error());
-  return std::move(outcome->session);
-}
-
 // --- Helpers ----------------------------------------------------------------------
 
 std::optional<Session> SessionManager::Impl::load(const Txn& txn, std::string_view id) const {

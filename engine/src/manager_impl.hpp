@@ -2,6 +2,7 @@
 // (session_manager.cpp, audit.cpp, recovery.cpp, export_import.cpp).
 #pragma once
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -47,12 +48,27 @@ class SessionManager::Impl {
   using Decision = Result<std::optional<EventPayload>>;
   using Decide = std::function<Decision(const std::optional<Session>& current, const detail::Txn&)>;
 
-  // The write path: under the write mutex and in one LMDB write transaction,
-  // loads the session, decides, checks the event against the state machine,
-  // appends it, applies every projection and commits; then delivers signals.
-  // Returns the resulting state (the last state for a removal).
-  Result<Session> execute(const std::string& session_id, std::string_view actor,
-                          const Decide& decide);
+  struct PendingWrite;  // a queued write and its result (write_path.cpp)
+
+  // One prepared write: which session, who, and how to decide. `decide` owns
+  // everything it captures, so a WriteOp can wait in the group-commit queue.
+  struct WriteOp {
+    std::string session_id;
+    std::string actor;
+    Decide decide;
+  };
+  // Validates a batch operation and prepares its write (operations.cpp).
+  Result<WriteOp> prepare(WriteBatch::Operation operation);
+
+  // The write path (write_path.cpp). execute() queues the op for group commit:
+  // one thread at a time leads, committing every queued op in one transaction
+  // in which each op runs in its own nested transaction (loads the session,
+  // decides, checks the event against the state machine, appends it, applies
+  // every projection). Signals are delivered after the commit. Returns the
+  // resulting state (the last state for a removal).
+  Result<Session> execute(WriteOp op);
+  // Commits `ops` in one transaction, bypassing the queue (apply_batch).
+  Result<std::vector<Result<Session>>> execute_batch(std::vector<WriteOp> ops);
 
   // Runs `body` in a read transaction, translating exceptions to Errors.
   template <typename T, typename F>
@@ -77,6 +93,17 @@ class SessionManager::Impl {
                                  const std::function<bool(const detail::FrameHeader&)>& include) const;
 
   Timestamp now() const;
+
+ private:
+  // Runs each write in a nested transaction of one write transaction and
+  // commits once. REQUIRES: write_mutex held. Queues the events for signals.
+  // Returns the commit's error (then every write holds it too).
+  Result<void> commit_group(const std::vector<PendingWrite*>& writes);
+  // One op inside `txn`; returns the resulting state and the appended event.
+  Result<std::pair<Session, std::optional<Event>>> apply_one(const detail::Txn& txn,
+                                                            const WriteOp& op);
+
+ public:
   void log_message(LogLevel level, const std::string& message) const;
 
   // Constant after open().
@@ -88,6 +115,12 @@ class SessionManager::Impl {
   // Guarded by write_mutex.
   std::mutex write_mutex;
   std::unique_ptr<detail::ProjectionSet> projections;  // add() only under write_mutex
+
+  // Group commit: guarded by group_mutex.
+  std::mutex group_mutex;
+  std::condition_variable group_cv;
+  std::deque<PendingWrite*> group_queue;
+  bool group_leader_active = false;
 
   // Thread-safe on their own.
   detail::UuidV7Generator uuids;

@@ -58,21 +58,23 @@ Result<std::size_t> SessionRecovery::apply(SessionManager& manager, const StaleR
     const Recommendation action = it->second;
     bool acted = false;
     // Applies only if the session is exactly as reported (same stream version).
-    auto result = manager.impl_->execute(
-        stale.id, by,
-        [&](const std::optional<Session>& current,
-            const detail::Txn&) -> SessionManager::Impl::Decision {
-          acted = false;
-          if (!current || current->stream_version != stale.stream_version) {
-            return std::optional<EventPayload>{};  // changed since the report: skip
-          }
-          acted = true;
-          if (action == Recommendation::pause) {
-            return EventPayload{SessionPaused{"Auto-paused: inactive since " +
-                                              format_timestamp(current->last_activity_at)}};
-          }
-          return EventPayload{SessionArchived{}};
-        });
+    SessionManager::Impl::WriteOp op;
+    op.session_id = stale.id;
+    op.actor = std::string(by);
+    op.decide = [&stale, &acted, action](const std::optional<Session>& current,
+                                         const detail::Txn&) -> SessionManager::Impl::Decision {
+      acted = false;
+      if (!current || current->stream_version != stale.stream_version) {
+        return std::optional<EventPayload>{};  // changed since the report: skip
+      }
+      acted = true;
+      if (action == Recommendation::pause) {
+        return EventPayload{SessionPaused{"Auto-paused: inactive since " +
+                                          format_timestamp(current->last_activity_at)}};
+      }
+      return EventPayload{SessionArchived{}};
+    };
+    auto result = manager.impl_->execute(std::move(op));
     if (!result) {
       if (result.error().code == ErrorCode::not_found) continue;
       return std::unexpected(result.error());

@@ -7,6 +7,7 @@
 // See README.md for a tour and docs/FORMAT.md for the on-disk format.
 #pragma once
 
+#include <planning/batch.hpp>
 #include <planning/events.hpp>
 #include <planning/json.hpp>
 #include <planning/model.hpp>
@@ -14,6 +15,7 @@
 #include <planning/projection.hpp>
 #include <planning/queries.hpp>
 #include <planning/recovery.hpp>
+#include <planning/requests.hpp>
 #include <planning/result.hpp>
 #include <planning/session_manager.hpp>
 #include <planning/signals.hpp>

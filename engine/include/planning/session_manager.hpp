@@ -2,7 +2,9 @@
 //
 // Thread safety: every method may be called from any thread concurrently.
 // Writes are serialized (one LMDB write transaction at a time, across processes
-// too); reads run in parallel on their own read-only snapshots. Every mutating
+// too) and group-committed: concurrent writers of one process share a
+// transaction and its fsync, each still getting its own result. Reads run in
+// parallel on their own read-only snapshots. Every mutating
 // call appends exactly one event and updates every projection in the same
 // transaction, or returns an Error and changes nothing.
 #pragma once
@@ -23,58 +25,13 @@
 #include <planning/options.hpp>
 #include <planning/projection.hpp>
 #include <planning/queries.hpp>
+#include <planning/requests.hpp>
+#include <planning/batch.hpp>
 #include <planning/result.hpp>
 #include <planning/signals.hpp>
 
 namespace planning {
 
-// Field limits (bytes, UTF-8). Larger input is ErrorCode::invalid_argument.
-namespace limits {
-inline constexpr std::size_t title = 1024;
-inline constexpr std::size_t description = 64 * 1024;
-inline constexpr std::size_t repository_field = 4096;  // path, url, working directory
-inline constexpr std::size_t content = 16 * 1024 * 1024;
-inline constexpr std::size_t change_summary = 4096;
-inline constexpr std::size_t actor = 256;
-inline constexpr std::size_t pause_reason = 4096;
-inline constexpr std::size_t project_id = 256;
-inline constexpr std::size_t work_item_id = 256;
-inline constexpr std::size_t work_item_count = 10000;
-inline constexpr std::size_t metadata = 256 * 1024;  // serialized JSON
-}  // namespace limits
-
-struct CreateRequest {
-  std::string title{};  // REQUIRES: non-empty after trimming
-  std::string description{};
-  std::string repository_path{};
-  std::string repository_url{};
-  std::string working_directory{};
-  std::optional<std::string> initial_content{};  // present => version 1
-  std::string created_by{};
-  nlohmann::json metadata = nlohmann::json::object();  // must be a JSON object
-};
-
-// Only the fields that are set are changed.
-struct UpdateRequest {
-  std::optional<std::string> title{};
-  std::optional<std::string> description{};
-  std::optional<std::string> content{};
-  std::optional<std::string> repository_path{};
-  std::optional<std::string> repository_url{};
-  std::optional<std::string> working_directory{};
-  std::optional<nlohmann::json> metadata{};  // replaces the whole object
-  std::string change_summary{};
-  std::string updated_by{};
-  // When set, the update applies only if the session's stream_version equals it;
-  // otherwise ErrorCode::conflict and nothing is appended.
-  std::optional<std::uint32_t> expected_stream_version{};
-};
-
-struct ConvertRequest {
-  std::string project_id{};  // REQUIRES: non-empty
-  std::vector<std::string> work_item_ids{};
-  std::string converted_by{};
-};
 
 // Which events to read. Bounds are inclusive.
 struct EventQuery {
@@ -152,6 +109,13 @@ class SessionManager {
   // stays in the log. Returns the session's last state.
   Result<Session> remove(std::string_view id, std::string_view by = {});
 
+  // Applies every operation of `batch` in one write transaction (one durable
+  // commit). Each operation gets its own result (the resulting Session; for
+  // create_version the session after it); a rejected operation changes nothing
+  // and does not affect the others. The outer Error means the commit itself
+  // failed (storage) and nothing was applied.
+  Result<std::vector<Result<Session>>> apply_batch(const WriteBatch& batch);
+
   // --- Versions.
   // Snapshot of the current content as the next version. REQUIRES: active.
   Result<Version> create_version(std::string_view id, std::string_view change_summary = {},
@@ -213,8 +177,9 @@ class SessionManager {
   Signals& signals() noexcept;
   const Options& options() const noexcept;
 
+  class Impl;  // opaque: defined inside the library
+
  private:
-  class Impl;
   explicit SessionManager(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class SessionRecovery;

@@ -1,0 +1,161 @@
+// The write path: group commit, nested per-operation transactions, the event
+// append and the projections, then signal delivery.
+//
+// Durability cost is one fsync per commit, so concurrent writers share one:
+// each execute() queues its op; the first thread to find no leader becomes the
+// leader, takes every queued op and commits them in one LMDB write transaction;
+// the others wait for their results. Each op runs in a nested transaction, so a
+// rejected op (or a throwing user projection) is rolled back alone. Every caller
+// returns only after the commit holding its event is durable.
+#include "engine/src/manager_impl.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/src/validation.hpp"
+#include "events/src/event_codec.hpp"
+#include "projections/src/session_fold.hpp"
+
+namespace planning {
+
+using detail::Txn;
+
+namespace {
+// Upper bound on ops per group (bounds the transaction's dirty pages).
+constexpr std::size_t kMaxGroup = 512;
+}  // namespace
+
+struct SessionManager::Impl::PendingWrite {
+  const WriteOp* op = nullptr;
+  Result<Session> result = fail(ErrorCode::storage, "operation not run");
+  std::optional<Event> event;
+  bool done = false;  // guarded by group_mutex
+};
+
+Result<Session> SessionManager::Impl::execute(WriteOp op) {
+  PendingWrite pending;
+  pending.op = &op;
+  std::unique_lock lock(group_mutex);
+  group_queue.push_back(&pending);
+  while (!pending.done) {
+    if (group_leader_active) {
+      group_cv.wait(lock);
+      continue;
+    }
+    // Lead: commit everything queued so far (our own op included).
+    group_leader_active = true;
+    std::vector<PendingWrite*> group;
+    while (!group_queue.empty() && group.size() < kMaxGroup) {
+      group.push_back(group_queue.front());
+      group_queue.pop_front();
+    }
+    lock.unlock();
+    {
+      std::lock_guard write(write_mutex);
+      commit_group(group);
+    }
+    lock.lock();
+    for (PendingWrite* w : group) w->done = true;
+    group_leader_active = false;
+    group_cv.notify_all();
+  }
+  lock.unlock();
+  if (pending.event) signal_queue.deliver(*signals);
+  return std::move(pending.result);
+}
+
+Result<std::vector<Result<Session>>> SessionManager::Impl::execute_batch(
+    std::vector<WriteOp> ops) {
+  std::vector<PendingWrite> pending(ops.size());
+  std::vector<PendingWrite*> group;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    pending[i].op = &ops[i];
+    group.push_back(&pending[i]);
+  }
+  Result<void> committed;
+  {
+    std::lock_guard write(write_mutex);
+    committed = commit_group(group);
+  }
+  if (!committed) return std::unexpected(committed.error());  // nothing was applied
+  signal_queue.deliver(*signals);
+  std::vector<Result<Session>> results;
+  results.reserve(pending.size());
+  for (auto& p : pending) results.push_back(std::move(p.result));
+  return results;
+}
+
+Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>& writes) {
+  try {
+    env->write([&](Txn& txn) {
+      for (PendingWrite* w : writes) {  // the body re-runs after a map resize
+        w->result = fail(ErrorCode::storage, "operation not run");
+        w->event.reset();
+      }
+      for (PendingWrite* w : writes) {
+        Txn nested = txn.child();
+        auto outcome = apply_one(nested, *w->op);
+        if (!outcome) {
+          w->result = std::unexpected(outcome.error());
+          continue;  // `nested` aborts: the op leaves nothing behind
+        }
+        nested.commit();
+        w->result = std::move(outcome->first);
+        w->event = std::move(outcome->second);
+      }
+    });
+  } catch (...) {
+    const Error error = detail::translate_exception(std::current_exception());
+    for (PendingWrite* w : writes) {
+      w->result = std::unexpected(error);
+      w->event.reset();
+    }
+    return std::unexpected(error);
+  }
+  for (PendingWrite* w : writes) {
+    if (w->event) signal_queue.push(*w->event);  // commit order = log order
+  }
+  return {};
+}
+
+Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one(
+    const Txn& txn, const WriteOp& op) {
+  try {
+    std::optional<Session> state = load(txn, op.session_id);
+    auto decision = op.decide(state, txn);
+    if (!decision) return std::unexpected(decision.error());
+    if (!*decision) return std::pair{*state, std::optional<Event>{}};  // nothing changes
+
+    const detail::LogHead head = log->head(txn);
+    Event event;
+    event.session_id = op.session_id;
+    event.stream_version = (state ? state->stream_version : 0) + 1;
+    event.actor = op.actor;
+    event.payload = std::move(**decision);
+    event.type = event_type_of(event.payload);
+    // Timestamps never go backwards in log order, whatever the clock does.
+    event.timestamp = now();
+    if (head.sequence != 0) {
+      if (auto frame = log->frame(txn, head.sequence)) {
+        auto header = detail::peek_header(head.sequence, *frame);
+        if (!header) return std::unexpected(header.error());
+        event.timestamp =
+            std::max(event.timestamp, Timestamp{std::chrono::nanoseconds{header->timestamp_ns}});
+      }
+    }
+    if (auto check = detail::check_event(state, event); !check) {
+      return std::unexpected(check.error());
+    }
+    log->append(txn, event);
+    projections->apply_new_event(txn, event, head.sequence);
+    Session last = state ? *state : Session{};
+    detail::fold(state, event);
+    return std::pair{state ? std::move(*state) : std::move(last), std::optional<Event>(std::move(event))};
+  } catch (const lmdb::error&) {
+    throw;  // the enclosing transaction is unusable (e.g. MDB_MAP_FULL): redo it all
+  } catch (...) {
+    // A failing user projection or a damaged record fails this op alone.
+    return std::unexpected(detail::translate_exception(std::current_exception()));
+  }
+}
+
+}  // namespace planning
