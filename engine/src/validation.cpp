@@ -191,24 +191,14 @@ Result<void> validate_event_fields(const Event& event) {
           if (auto v = validate(r); !v) return v;
           return metadata_ok(p.metadata_json);
         } else if constexpr (std::is_same_v<T, SessionUpdated>) {
-          if (p.title) {
-            if (auto c = check_title(*p.title); !c) return c;
+          UpdateRequest r{p.title, p.description, p.content, p.repository_path,
+                          p.repository_url, p.working_directory, std::nullopt,
+                          p.change_summary, event.actor, std::nullopt};
+          if (p.metadata_json) {
+            if (auto m = metadata_ok(*p.metadata_json); !m) return m;
+            r.metadata = nlohmann::json::object();
           }
-          for (auto [name, value, limit] :
-               {std::tuple{"description", &p.description, limits::description},
-                std::tuple{"content", &p.content, limits::content},
-                std::tuple{"repository_path", &p.repository_path, limits::repository_field},
-                std::tuple{"repository_url", &p.repository_url, limits::repository_field},
-                std::tuple{"working_directory", &p.working_directory, limits::repository_field}}) {
-            if (*value) {
-              if (auto c = check_text(name, **value, limit); !c) return c;
-            }
-          }
-          if (auto c = check_text("change_summary", p.change_summary, limits::change_summary); !c) {
-            return c;
-          }
-          if (p.metadata_json) return metadata_ok(*p.metadata_json);
-          return {};
+          return validate(r);
         } else if constexpr (std::is_same_v<T, SessionPaused>) {
           return check_text("reason", p.reason, limits::pause_reason);
         } else if constexpr (std::is_same_v<T, SessionConverted>) {

@@ -8,7 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <optional>
+#include <sstream>
+#include <streambuf>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -85,18 +88,6 @@ void field(Archive& ar, Int& v) {
 }
 
 template <class Archive>
-void field(Archive& ar, std::optional<std::string>& o) {
-  bool present = o.has_value();
-  field(ar, present);
-  if (present) {
-    if constexpr (Archive::is_loading::value) o.emplace();
-    field(ar, *o);
-  } else if constexpr (Archive::is_loading::value) {
-    o.reset();
-  }
-}
-
-template <class Archive>
 void field(Archive& ar, std::vector<std::string>& v) {
   cereal::size_type n = v.size();
   ar(cereal::make_size_tag(n));
@@ -117,7 +108,18 @@ void field(Archive& ar, Timestamp& t) {
 }
 
 template <class Archive>
-void field(Archive& ar, std::optional<Timestamp>& o) {
+void field(Archive& ar, Status& s) {
+  std::uint8_t byte = static_cast<std::uint8_t>(s);
+  field(ar, byte);
+  if constexpr (Archive::is_loading::value) {
+    if (byte < 1 || byte > 4) throw DecodeError("invalid status byte");
+    s = static_cast<Status>(byte);
+  }
+}
+
+// An optional value: a flag byte, then the value when present (Cereal's layout).
+template <class Archive, typename T>
+void field(Archive& ar, std::optional<T>& o) {
   bool present = o.has_value();
   field(ar, present);
   if (present) {
@@ -128,19 +130,37 @@ void field(Archive& ar, std::optional<Timestamp>& o) {
   }
 }
 
-template <class Archive>
-void field(Archive& ar, Status& s) {
-  std::uint8_t byte = static_cast<std::uint8_t>(s);
-  field(ar, byte);
-  if constexpr (Archive::is_loading::value) {
-    if (byte < 1 || byte > 4) throw DecodeError("invalid status byte");
-    s = static_cast<Status>(byte);
-  }
-}
-
 template <class Archive, typename... Fields>
 void fields(Archive& ar, Fields&... fs) {
   (field(ar, fs), ...);
+}
+
+// Encodes one record: `write(archive)` serializes its fields.
+template <typename Write>
+std::string encode_record(Write&& write) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    write(ar);
+  }
+  return std::move(out).str();
+}
+
+// Decodes one record in place from `bytes` (no copy), bounding every length by
+// the bytes left; trailing bytes are an error. Throws DecodeError / cereal::Exception.
+template <typename Read>
+void decode_record(std::string_view bytes, Read&& read) {
+  DecodeBudget budget(bytes.size());
+  struct ViewBuf : std::streambuf {
+    explicit ViewBuf(std::string_view v) {
+      char* p = const_cast<char*>(v.data());
+      setg(p, p, p + v.size());
+    }
+  } buf(bytes);
+  std::istream in(&buf);
+  cereal::PortableBinaryInputArchive ar(in);
+  read(ar);
+  if (in.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes in record");
 }
 
 }  // namespace planning::detail

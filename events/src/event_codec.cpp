@@ -98,35 +98,19 @@ std::unexpected<Error> corrupt(std::uint64_t sequence, const std::string& what) 
 }
 
 std::string encode_payload(const EventPayload& payload) {
-  std::ostringstream out(std::ios::binary);
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
-    std::visit([&](const auto& p) { ar(p); }, payload);
-  }
-  return std::move(out).str();
+  return encode_record([&](auto& ar) { std::visit([&](const auto& p) { ar(p); }, payload); });
 }
 
 template <typename T>
 EventPayload load_payload(std::string_view bytes, std::uint16_t schema_version) {
-  DecodeBudget budget(bytes.size());
-  // Read straight out of the frame; no copy.
-  struct ViewBuf : std::streambuf {
-    explicit ViewBuf(std::string_view v) {
-      char* p = const_cast<char*>(v.data());
-      setg(p, p, p + v.size());
-    }
-  } buf(bytes);
-  std::istream in(&buf);
-  cereal::PortableBinaryInputArchive ar(in);
   T payload;
   tls_loaded_class_version = 0;
-  ar(payload);
+  decode_record(bytes, [&](auto& ar) { ar(payload); });
   // Cereal read the class version it stored; it must agree with the header.
   if (tls_loaded_class_version != schema_version) {
     throw DecodeError("payload class version " + std::to_string(tls_loaded_class_version) +
                       " differs from header schema version " + std::to_string(schema_version));
   }
-  if (in.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes after payload");
   return payload;
 }
 

@@ -10,8 +10,6 @@
 // Times are ordered_time() big-endian, so byte order is time order.
 #include "projections/src/indexes.hpp"
 
-#include <sstream>
-
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/hashing.hpp"
@@ -50,20 +48,12 @@ void indexed_fields(Archive& ar, IndexedFields& f) {
 }
 
 std::string encode_fields(IndexedFields f) {
-  std::ostringstream out(std::ios::binary);
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
-    indexed_fields(ar, f);
-  }
-  return std::move(out).str();
+  return encode_record([&](auto& ar) { indexed_fields(ar, f); });
 }
 
 IndexedFields decode_fields(std::string_view bytes) {
-  DecodeBudget budget(bytes.size());
-  std::istringstream in{std::string(bytes), std::ios::binary};
-  cereal::PortableBinaryInputArchive ar(in);
   IndexedFields f;
-  indexed_fields(ar, f);
+  decode_record(bytes, [&](auto& ar) { indexed_fields(ar, f); });
   return f;
 }
 

@@ -1,38 +1,11 @@
 #include "projections/src/records.hpp"
 
-#include <sstream>
-
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 
 namespace planning::detail {
 
 namespace {
-
-template <typename Fn>
-std::string write_record(Fn&& fn) {
-  std::ostringstream out(std::ios::binary);
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
-    fn(ar);
-  }
-  return std::move(out).str();
-}
-
-template <typename Fn>
-void read_record(std::string_view bytes, Fn&& fn) {
-  DecodeBudget budget(bytes.size());
-  struct ViewBuf : std::streambuf {
-    explicit ViewBuf(std::string_view v) {
-      char* p = const_cast<char*>(v.data());
-      setg(p, p, p + v.size());
-    }
-  } buf(bytes);
-  std::istream in(&buf);
-  cereal::PortableBinaryInputArchive ar(in);
-  fn(ar);
-  if (in.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes in record");
-}
 
 // Record format version, first field of every record (docs/FORMAT.md).
 constexpr std::uint8_t kRecordVersion = 1;
@@ -66,13 +39,13 @@ void version_fields(Archive& ar, VersionRecord& r) {
 std::string encode_session(const Session& session) {
   Session copy = session;
   std::string metadata = session.metadata.dump();
-  return write_record([&](auto& ar) { session_fields(ar, copy, metadata); });
+  return encode_record([&](auto& ar) { session_fields(ar, copy, metadata); });
 }
 
 Session decode_session(std::string_view bytes) {
   Session s;
   std::string metadata;
-  read_record(bytes, [&](auto& ar) { session_fields(ar, s, metadata); });
+  decode_record(bytes, [&](auto& ar) { session_fields(ar, s, metadata); });
   auto parsed = nlohmann::json::parse(metadata, nullptr, false);
   if (!parsed.is_object()) throw DecodeError("session record metadata is not a JSON object");
   s.metadata = std::move(parsed);
@@ -81,12 +54,12 @@ Session decode_session(std::string_view bytes) {
 
 std::string encode_version(const VersionRecord& record) {
   VersionRecord copy = record;
-  return write_record([&](auto& ar) { version_fields(ar, copy); });
+  return encode_record([&](auto& ar) { version_fields(ar, copy); });
 }
 
 VersionRecord decode_version(std::string_view bytes) {
   VersionRecord r;
-  read_record(bytes, [&](auto& ar) { version_fields(ar, r); });
+  decode_record(bytes, [&](auto& ar) { version_fields(ar, r); });
   return r;
 }
 

@@ -4,8 +4,6 @@
 //   "s:" + id   -> Contribution
 #include <planning/queries.hpp>
 
-#include <sstream>
-
 #include "events/src/cereal_fields.hpp"
 #include "projections/src/session_fold.hpp"
 #include "projections/src/statistics_records.hpp"
@@ -27,21 +25,13 @@ void contribution_fields(Archive& ar, Contribution& c) {
 
 template <typename T, typename Fn>
 std::string encode(T value, Fn&& fn) {
-  std::ostringstream out(std::ios::binary);
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
-    fn(ar, value);
-  }
-  return std::move(out).str();
+  return encode_record([&](auto& ar) { fn(ar, value); });
 }
 
 template <typename T, typename Fn>
 T decode(std::string_view bytes, Fn&& fn) {
-  DecodeBudget budget(bytes.size());
-  std::istringstream in{std::string(bytes), std::ios::binary};
-  cereal::PortableBinaryInputArchive ar(in);
   T value;
-  fn(ar, value);
+  decode_record(bytes, [&](auto& ar) { fn(ar, value); });
   return value;
 }
 
