@@ -112,6 +112,7 @@ struct ScratchDir {
 Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) const {
   VerifyReport report;
   constexpr std::size_t kMaxIssues = 100;
+  std::shared_lock projections_lock(impl_->projections_mutex);
   try {
     // 1. The log: density, frame checks, hash chain, head record; and a replay of
     //    every event into a scratch store with the same projections.
@@ -245,6 +246,7 @@ Result<void> SessionManager::register_projection(std::shared_ptr<Projection> pro
                 "projection name '" + name + "' is invalid ([a-z0-9_-]{1,64})");
   }
   std::lock_guard write(impl_->write_mutex);
+  std::unique_lock projections_lock(impl_->projections_mutex);
   if (impl_->projections->contains("user:" + name)) {
     return fail(ErrorCode::invalid_argument, "projection '" + name + "' is already registered");
   }
@@ -261,6 +263,7 @@ Result<void> SessionManager::register_projection(std::shared_ptr<Projection> pro
 }
 
 Result<std::vector<ProjectionInfo>> SessionManager::projections() const {
+  std::shared_lock projections_lock(impl_->projections_mutex);
   return impl_->read<std::vector<ProjectionInfo>>(
       [&](const Txn& txn) -> Result<std::vector<ProjectionInfo>> {
         return impl_->projections->info(txn);
@@ -270,6 +273,7 @@ Result<std::vector<ProjectionInfo>> SessionManager::projections() const {
 Result<std::optional<std::string>> SessionManager::projection_value(
     std::string_view projection, std::string_view key) const {
   const std::string database = "user:" + std::string(projection);
+  std::shared_lock projections_lock(impl_->projections_mutex);
   if (!impl_->projections->contains(database)) {
     return fail(ErrorCode::not_found, "no projection named '" + std::string(projection) + "'");
   }
@@ -287,6 +291,7 @@ Result<std::optional<std::string>> SessionManager::projection_value(
 }
 
 Result<StoreInfo> SessionManager::info() const {
+  std::shared_lock projections_lock(impl_->projections_mutex);
   return impl_->read<StoreInfo>([&](const Txn& txn) -> Result<StoreInfo> {
     StoreInfo info;
     info.path = impl_->env->path();

@@ -221,7 +221,16 @@ Environment::~Environment() {
   if (env_ != nullptr) ::mdb_env_close(env_);
 }
 
-Txn Environment::begin(bool write) const { return Txn(env_, write); }
+Txn Environment::begin(bool write) const {
+  try {
+    return Txn(env_, write);
+  } catch (const lmdb::error& e) {
+    // Slots of reader processes that died since open() are reclaimed on demand.
+    if (e.code() != MDB_READERS_FULL) throw;
+    reader_check();
+    return Txn(env_, write);
+  }
+}
 
 std::pair<MDB_dbi, bool> Environment::open_database(const std::string& name) {
   return write([&](Txn& txn) {

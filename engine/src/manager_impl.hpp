@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 
@@ -112,9 +113,13 @@ class SessionManager::Impl {
   std::unique_ptr<detail::EventLog> log;
   std::string registry_key;  // this store in the process-wide open-store registry
 
-  // Guarded by write_mutex.
+  // Writers hold write_mutex. The projection set changes only in
+  // register_projection, which holds write_mutex and projections_mutex
+  // exclusively; readers of the set outside the write path (info, verify,
+  // projection_value) hold projections_mutex shared.
   std::mutex write_mutex;
-  std::unique_ptr<detail::ProjectionSet> projections;  // add() only under write_mutex
+  mutable std::shared_mutex projections_mutex;
+  std::unique_ptr<detail::ProjectionSet> projections;
 
   // Group commit: guarded by group_mutex.
   std::mutex group_mutex;

@@ -150,7 +150,10 @@ class SessionManager {
   Result<std::uint64_t> head_sequence() const;
 
   // --- Projections and audit.
-  // Clears every projection (built-in and user) and replays the whole log.
+  // Clears every projection (built-in and user) and replays the whole log, in
+  // batches of Options::replay_batch_events per transaction (a crash midway
+  // resumes on the next open). Writers wait; readers running meanwhile may see
+  // partly rebuilt projections, so treat it as maintenance.
   Result<void> rebuild_projections(const ProgressCallback& progress = {});
   // Checks every event (checksums, density, hash chain, head record) and that the
   // built-in projections equal a fresh replay. Issues are listed in the report;

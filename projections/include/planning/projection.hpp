@@ -43,7 +43,9 @@ class Projection {
   virtual std::uint32_t schema_version() const = 0;
   // Fold one event. Runs inside the engine's write transaction, on the writing
   // thread. Must be deterministic: the same log must always give the same state.
-  // A throw aborts the write; the failing operation returns ErrorCode::storage.
+  // A throw rolls back this event's write; the operation returns ErrorCode::storage
+  // (and, at open / registration, the projection is refused). Must not call the
+  // SessionManager: it runs while the engine holds its write lock.
   virtual void apply(const Event& event, ProjectionStore& store) = 0;
 };
 
