@@ -58,7 +58,8 @@ class IsolatingCombiner {
 using EventSignal = boost::signals2::signal<void(const Event&), IsolatingCombiner>;
 
 // All signals of one SessionManager. Connect with e.g.
-//   manager.signals().paused... ; manager.signals().any.connect(slot);
+//   manager.signals().status_changed.connect([](const planning::Event& e) { ... });
+// Pauses and resumes arrive on status_changed (check e.type).
 class Signals {
  public:
   explicit Signals(IsolatingCombiner::ErrorHandler on_slot_error = {});

@@ -1,0 +1,169 @@
+// Workloads 1-3: durable writes — one update per transaction, group commit of
+// concurrent writers, and apply_batch.
+#include <barrier>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "bench/baselines.hpp"
+#include "bench/workloads.hpp"
+
+namespace bench {
+
+namespace {
+
+constexpr std::size_t kContentBytes = 1024;
+
+planning::UpdateRequest content_update(const std::string& content) {
+  planning::UpdateRequest update;
+  update.content = content;
+  update.change_summary = "autosave";
+  update.updated_by = "bench";
+  return update;
+}
+
+std::string create_session(planning::SessionManager& manager, std::string title) {
+  return must(manager.create({.title = std::move(title), .created_by = "bench"}), "create").id;
+}
+
+// One manager.update per durable commit on one session, until `ops` ops or
+// `max_seconds`. Returns ops/s.
+double engine_single_updates(const std::filesystem::path& store, std::size_t ops,
+                             double max_seconds, ContentPool& pool) {
+  auto manager = open_store(store);
+  const std::string id = create_session(*manager, "single writer");
+  std::size_t done = 0;
+  const auto start = SteadyClock::now();
+  for (; done < ops; ++done) {
+    if (done > 0 && seconds_since(start) > max_seconds) break;
+    must(manager->update(id, content_update(pool.next())), "update");
+  }
+  return static_cast<double>(done) / seconds_since(start);
+}
+
+}  // namespace
+
+void single_update(RunState& state) {
+  const Config& c = state.config;
+  TempStore store(c, "single");
+  ContentPool pool(kContentBytes);
+  double ours = 0, raw = 0;
+  for (int round = 0; round < c.rounds; ++round) {
+    ours = std::max(
+        ours, engine_single_updates(store.path() / "engine", c.single_ops, c.single_seconds, pool));
+    raw = std::max(raw, raw_lmdb_single_puts(store.path() / fmt::format("raw-{}", round),
+                                             c.single_ops, c.single_seconds, pool));
+    progress(fmt::format("1. single update: round {}: ours {:.0f}/s, raw {:.0f}/s", round + 1, ours,
+                         raw));
+  }
+  state.single_update_rate = ours;
+  state.report.add({.workload = "1. durable update, 1 per txn, 1 thread",
+                    .ours = rate(ours),
+                    .baseline = "raw LMDB put+commit: " + rate(raw),
+                    .ratio = times(ours / raw),
+                    .goal = "≥ 0.80× raw",
+                    .met = ours >= 0.8 * raw});
+}
+
+void group_commit(RunState& state) {
+  const Config& c = state.config;
+  if (!state.single_update_rate) {
+    // Run on its own (--only group): measure the single-writer figure first.
+    TempStore single(c, "single");
+    ContentPool pool(kContentBytes);
+    state.single_update_rate =
+        engine_single_updates(single.path(), c.single_ops, c.single_seconds, pool);
+  }
+  TempStore store(c, "group");
+  const ContentPool pool(kContentBytes);
+  const std::size_t threads = c.group_threads;
+  double best = 0;
+  auto manager = open_store(store.path());
+  std::vector<std::string> ids;
+  for (std::size_t t = 0; t < threads; ++t) {
+    ids.push_back(create_session(*manager, fmt::format("writer {}", t)));
+  }
+  std::size_t offset = 0;  // keeps each session's next content different across rounds
+  for (int round = 0; round < c.rounds; ++round) {
+    std::barrier start(static_cast<std::ptrdiff_t>(threads + 1));
+    std::vector<std::jthread> workers;
+    for (std::size_t t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (std::size_t i = 0; i < c.group_ops_per_thread; ++i) {
+          const std::string& content = pool.at((offset + i) * threads + t);
+          must(manager->update(ids[t], content_update(content)), "update");
+        }
+      });
+    }
+    const auto begin = SteadyClock::now();
+    start.arrive_and_wait();
+    for (auto& w : workers) w.join();
+    const double seconds = seconds_since(begin);
+    offset += c.group_ops_per_thread;
+    best = std::max(best, static_cast<double>(threads * c.group_ops_per_thread) / seconds);
+    progress(fmt::format("2. group commit: round {}: {:.0f}/s", round + 1, best));
+  }
+  const double single = *state.single_update_rate;
+  state.report.add({.workload = fmt::format("2. group commit, {} threads, own sessions", threads),
+                    .ours = rate(best),
+                    .baseline = "workload 1: " + rate(single),
+                    .ratio = times(best / single),
+                    .goal = "≥ 5× workload 1",
+                    .met = best >= 5.0 * single});
+}
+
+void batch_append(RunState& state) {
+  const Config& c = state.config;
+  TempStore store(c, "batch");
+  ContentPool pool(kContentBytes);
+  constexpr std::size_t kSessions = 100;
+  auto manager = open_store(store.path() / "engine");
+  std::vector<std::string> ids;
+  {
+    planning::WriteBatch creates;
+    for (std::size_t s = 0; s < kSessions; ++s) {
+      creates.create({.title = fmt::format("batch target {}", s), .created_by = "bench"});
+    }
+    for (auto& r : must(manager->apply_batch(creates), "apply_batch")) {
+      ids.push_back(must(std::move(r), "create").id);
+    }
+  }
+  std::size_t op = 0;
+  double ours = 0, raw = 0, sqlite = 0;
+  for (int round = 0; round < c.rounds; ++round) {
+    const double seconds = time_seconds([&] {
+      for (std::size_t b = 0; b < c.batch_count; ++b) {
+        planning::WriteBatch batch;
+        for (std::size_t i = 0; i < c.batch_size; ++i, ++op) {
+          batch.update(ids[op % kSessions], content_update(pool.at(op)));
+        }
+        for (auto& r : must(manager->apply_batch(batch), "apply_batch"))
+          must(std::move(r), "update");
+      }
+    });
+    ours = std::max(ours, static_cast<double>(c.batch_count * c.batch_size) / seconds);
+    raw = std::max(raw, raw_lmdb_batched_puts(store.path() / fmt::format("raw-{}", round),
+                                              c.batch_count, c.batch_size, pool));
+    sqlite = std::max(sqlite, sqlite_batched_inserts(store.path() / fmt::format("sqlite-{}", round),
+                                                     c.batch_count, c.batch_size, pool));
+    progress(fmt::format("3. batch append: round {}: ours {:.0f}/s, raw {:.0f}/s, sqlite {:.0f}/s",
+                         round + 1, ours, raw, sqlite));
+  }
+  const std::string name = fmt::format("3. apply_batch, {} updates per txn", c.batch_size);
+  state.report.add({.workload = name,
+                    .ours = rate(ours),
+                    .baseline = fmt::format("raw LMDB, {} puts/txn: {}", c.batch_size, rate(raw)),
+                    .ratio = times(ours / raw),
+                    .goal = "≥ 0.50× raw",
+                    .met = ours >= 0.5 * raw});
+  state.report.add({.workload = name,
+                    .ours = rate(ours),
+                    .baseline = fmt::format("SQLite WAL, sync=FULL, {} inserts/txn: {}",
+                                            c.batch_size, rate(sqlite)),
+                    .ratio = times(ours / sqlite),
+                    .goal = "> 1× SQLite",
+                    .met = ours > sqlite});
+}
+
+}  // namespace bench
