@@ -88,6 +88,13 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
           last_time = e.timestamp.time_since_epoch().count();
           auto [it, inserted] = states.try_emplace(e.session_id);
           if (inserted) it->second = impl_->load(txn, e.session_id);
+          // An id is never used twice, not even after its session was removed.
+          if (e.type == EventType::session_created &&
+              (!inserted || detail::kv_get(txn, impl_->env->dbs().streams,
+                                           detail::stream_key(e.session_id, 1)))) {
+            return fail(ErrorCode::invalid_argument,
+                        where + ": session id " + e.session_id + " was used before");
+          }
           if (auto check = detail::check_event(it->second, e); !check) {
             return fail(ErrorCode::invalid_argument, where + ": " + check.error().message);
           }

@@ -222,6 +222,10 @@ Environment::~Environment() {
 }
 
 Txn Environment::begin(bool write) const {
+  // A reader process killed mid-snapshot pins pages until its slot is cleared,
+  // so every write transaction first clears dead readers' slots (PITFALLS.md).
+  // The cost is one scan of the reader table: small next to a commit.
+  if (write) reader_check();
   try {
     return Txn(env_, write);
   } catch (const lmdb::error& e) {

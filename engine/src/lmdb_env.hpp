@@ -11,6 +11,8 @@
 // SessionManager boundary (translate_exception).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>

@@ -56,8 +56,9 @@ bool ProjectionSet::contains(const std::string& name) const {
 
 Checkpoint ProjectionSet::read_checkpoint(const Txn& txn, const StoredProjection& p) const {
   auto value = kv_get(txn, env_.dbs().checkpoints, p.name());
-  if (!value) return Checkpoint{0, 0};
-  if (value->size() != 12) throw DecodeError("checkpoint of " + p.name() + " has the wrong size");
+  // Missing or damaged: schema version 0 never matches, so catch_up() resets the
+  // projection and replays it (checkpoints are derived data).
+  if (!value || value->size() != 12) return Checkpoint{0, 0};
   return Checkpoint{get_be<std::uint64_t>(*value, 0), get_be<std::uint32_t>(*value, 8)};
 }
 
@@ -107,9 +108,8 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
   env_.write([&](Txn& txn) {
     for (const auto& p : projections_) {
       const bool lost = std::find(lost_.begin(), lost_.end(), p->name()) != lost_.end();
-      auto value = kv_get(txn, env_.dbs().checkpoints, p->name());
       const Checkpoint cp = read_checkpoint(txn, *p);
-      if (lost || !value || cp.schema_version != p->schema_version()) {
+      if (lost || cp.schema_version != p->schema_version()) {
         p->clear(txn);
         write_checkpoint(txn, *p, 0);
       }
@@ -128,6 +128,29 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
 }
 
 void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress) {
+  // Check every event decodes before clearing anything: a damaged log must not
+  // turn a working store into one whose projections are gone.
+  const std::uint64_t head = env_.read([&](const Txn& txn) { return log_.head(txn).sequence; });
+  std::uint64_t expected = 1;
+  while (expected <= head) {
+    const std::uint64_t before = expected;
+    env_.read([&](const Txn& txn) {
+      std::size_t n = 0;
+      log_.scan(txn, expected, head, [&](std::uint64_t seq, std::string_view frame) {
+        if (seq != expected) {
+          throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
+        }
+        auto event = decode_event(seq, frame);
+        if (!event) throw DecodeError(event.error().message);
+        ++expected;
+        return ++n < batch;
+      });
+    });
+    if (expected == before) break;  // the log ends before the head: reported below
+  }
+  if (expected <= head) {
+    throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
+  }
   for (const auto& p : projections_) lost_.push_back(p->name());
   catch_up(batch, progress);
 }

@@ -27,13 +27,16 @@ Result<StaleReport> SessionRecovery::find_stale(const SessionManager& manager,
   auto candidates = manager.list(filters);
   if (!candidates) return std::unexpected(candidates.error());
 
+  // Compare against thresholds rather than computing now - last_activity_at,
+  // which could overflow for an imported timestamp centuries away.
+  const Timestamp archive_before = now - options.archive_after;
+  const Timestamp pause_before = now - options.inactive_for;
   StaleReport report;
   for (Session& s : *candidates) {
-    const auto idle = now - s.last_activity_at;
     std::optional<Recommendation> action;
-    if (idle >= options.archive_after) {
+    if (s.last_activity_at <= archive_before) {
       action = Recommendation::archive;
-    } else if (s.status == Status::active && idle >= options.inactive_for) {
+    } else if (s.status == Status::active && s.last_activity_at <= pause_before) {
       action = Recommendation::pause;
     }
     if (!action) continue;

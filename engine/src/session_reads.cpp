@@ -171,9 +171,15 @@ Result<std::uint64_t> SessionManager::scan_events(
       std::size_t read_count = 0;
       std::optional<Error> error;
       exhausted = true;
+      const std::uint64_t head = impl_->log->head(txn).sequence;
       impl_->log->scan(txn, next_seq, query.to_sequence, [&](std::uint64_t seq, std::string_view frame) {
         if (read_count == kChunk * 8 || chunk.size() == kChunk) {
           exhausted = false;
+          return false;
+        }
+        if (seq != next_seq) {
+          error = Error{ErrorCode::corruption,
+                        fmt::format("event {} is missing from the log", next_seq)};
           return false;
         }
         ++read_count;
@@ -186,6 +192,10 @@ Result<std::uint64_t> SessionManager::scan_events(
         return true;
       });
       if (error) return std::unexpected(*error);
+      if (exhausted && next_seq <= std::min(head, query.to_sequence)) {
+        return fail(ErrorCode::corruption,
+                    fmt::format("event {} is missing from the log (the head is {})", next_seq, head));
+      }
       return true;
     });
     if (!read) return std::unexpected(read.error());

@@ -139,9 +139,14 @@ Result<void> check_event(const std::optional<Session>& state, const Event& event
                                                  s.id, s.current_version, made));
   }
   switch (event.type) {
-    case EventType::session_updated:
+    case EventType::session_updated: {
       if (s.status != Status::active) return state_error(s, "update");
+      const auto& u = std::get<SessionUpdated>(event.payload);
+      if (u.version_number != 0 && !u.content) {
+        return fail(ErrorCode::invalid_argument, "an update that makes a version must carry content");
+      }
       return {};
+    }
     case EventType::version_restored: {
       if (s.status != Status::active) return state_error(s, "restore a version of");
       const auto& r = std::get<VersionRestored>(event.payload);

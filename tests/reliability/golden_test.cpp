@@ -1,0 +1,265 @@
+// Golden frames (docs/FORMAT.md §7, docs/RELIABILITY.md §7): one checked-in
+// frame per event type and schema version, tests/golden/v<schema>/<type>.bin,
+// built from fixed ids, timestamps, actors and prev_hash. Every golden file must
+// decode to exactly the expected event, and encoding the expected event must
+// reproduce the file byte for byte: any drift of the frame layout, the payload
+// encoding (Cereal), the checksums or the type ids fails here.
+//
+// Regenerate (only for a deliberate, documented format change — old files are
+// never rewritten, a new schema version gets a new directory):
+//   PLANNING_REGENERATE_GOLDEN=1 ./golden_test
+#include "events/src/event_codec.hpp"
+
+#include <planning/planning.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "events/src/hashing.hpp"
+#include "support/test_helpers.hpp"
+
+using namespace planning;
+using namespace planning::test;
+
+#ifndef GOLDEN_DIR
+#error "GOLDEN_DIR must name tests/golden (set in tests/reliability/CMakeLists.txt)"
+#endif
+
+namespace {
+
+const std::filesystem::path kGoldenDir = GOLDEN_DIR;
+constexpr std::uint16_t kSchema = 1;
+
+constexpr EventType kAllTypes[] = {
+    EventType::session_created,  EventType::session_updated,   EventType::session_paused,
+    EventType::session_resumed,  EventType::session_converted, EventType::session_archived,
+    EventType::version_restored, EventType::version_created,   EventType::session_removed,
+};
+
+// Every payload with every field set (optionals present, vectors non-empty,
+// multi-byte UTF-8), so that each field's encoding is pinned.
+EventPayload golden_payload(EventType type) {
+  switch (type) {
+    case EventType::session_created:
+      return SessionCreated{"E-commerce Platform Planning \xe2\x80\x94 caf\xc3\xa9",
+                            "Design shopping cart and checkout flow",
+                            "/projects/ecommerce",
+                            "https://github.com/company/ecommerce",
+                            "/projects/ecommerce/src",
+                            std::string("# Shopping Cart\n\n## Requirements\n"),
+                            R"({"priority":"high","tags":["a","b"]})"};
+    case EventType::session_updated:
+      return SessionUpdated{std::string("New title"),
+                            std::string("New description"),
+                            std::string("/projects/other"),
+                            std::string("https://example.org/repo.git"),
+                            std::string("/work"),
+                            std::string(R"({"priority":"low"})"),
+                            std::string("# Shopping Cart\n\n## Requirements\n- Payments\n"),
+                            "Added payment processing requirements",
+                            {"title", "description", "content", "repository_path", "repository_url",
+                             "working_directory", "metadata"},
+                            2};
+    case EventType::session_paused:
+      return SessionPaused{"Waiting for stakeholder feedback"};
+    case EventType::session_resumed:
+      return SessionResumed{};
+    case EventType::session_converted:
+      return SessionConverted{"project-123", {"wi-1", "wi-2", "wi-3"}};
+    case EventType::session_archived:
+      return SessionArchived{};
+    case EventType::version_restored:
+      return VersionRestored{1, 3, "# Shopping Cart\n\n## Requirements\n"};
+    case EventType::version_created:
+      return VersionCreated{4, "Snapshot before review", 1002};
+    case EventType::session_removed:
+      return SessionRemoved{};
+  }
+  FAIL("unknown type");
+  return SessionRemoved{};
+}
+
+// The expected event of a golden file: fixed envelope, derived from the type id.
+Event golden_event(EventType type) {
+  const auto id = static_cast<std::uint16_t>(type);
+  Event e;
+  e.sequence = 1000 + id;
+  e.session_id = "0193f5a2-7c00-7000-8000-000000000001";
+  e.stream_version = id;
+  e.type = type;
+  e.schema_version = kSchema;
+  e.timestamp =
+      date_utc(2025, 1, 1) + std::chrono::seconds(id) + std::chrono::nanoseconds(123456789);
+  e.actor = "agent:golden-\xc3\xbc";  // "agent:golden-ü"
+  for (std::size_t i = 0; i < e.prev_hash.size(); ++i) {
+    e.prev_hash[i] = static_cast<std::uint8_t>(i * 11 + id);
+  }
+  e.payload = golden_payload(type);
+  return e;
+}
+
+std::filesystem::path golden_path(EventType type) {
+  return kGoldenDir / ("v" + std::to_string(kSchema)) / (std::string(to_string(type)) + ".bin");
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  INFO("golden file " << path << " (regenerate with PLANNING_REGENERATE_GOLDEN=1)");
+  REQUIRE(in.good());
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool regenerating() {
+  const char* v = std::getenv("PLANNING_REGENERATE_GOLDEN");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+// Writes the golden files when asked to (before any comparison runs).
+void maybe_regenerate() {
+  static bool done = false;
+  if (done || !regenerating()) return;
+  done = true;
+  for (EventType type : kAllTypes) {
+    Event e = golden_event(type);
+    const std::string frame = detail::encode_event(e);
+    std::filesystem::create_directories(golden_path(type).parent_path());
+    std::ofstream out(golden_path(type), std::ios::binary | std::ios::trunc);
+    out.write(frame.data(), static_cast<std::streamsize>(frame.size()));
+    REQUIRE(out.good());
+  }
+  WARN("regenerated the golden frames in " << kGoldenDir);
+}
+
+std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the golden set has one frame per event type", "[golden]") {
+  maybe_regenerate();
+  std::set<std::string> expected;
+  for (EventType type : kAllTypes) expected.insert(golden_path(type).filename().string());
+  std::set<std::string> present;
+  for (const auto& entry : std::filesystem::directory_iterator(kGoldenDir / "v1")) {
+    present.insert(entry.path().filename().string());
+  }
+  CHECK(present == expected);
+  // Type ids are frozen (FORMAT.md §3): the nine values 1..9, in this order.
+  for (std::size_t i = 0; i < std::size(kAllTypes); ++i) {
+    CHECK(static_cast<int>(kAllTypes[i]) == static_cast<int>(i) + 1);
+  }
+}
+
+TEST_CASE("every golden frame decodes to exactly the expected event", "[golden]") {
+  maybe_regenerate();
+  for (EventType type : kAllTypes) {
+    INFO("golden " << to_string(type));
+    const std::string frame = read_file(golden_path(type));
+    Event expected = golden_event(type);
+    (void)detail::encode_event(expected);  // fills in payload_checksum
+
+    auto decoded = detail::decode_event(expected.sequence, frame);
+    INFO((decoded ? std::string() : decoded.error().message));
+    REQUIRE(decoded.has_value());
+    CHECK(decoded->sequence == expected.sequence);
+    CHECK(decoded->session_id == expected.session_id);
+    CHECK(decoded->stream_version == expected.stream_version);
+    CHECK(decoded->type == type);
+    CHECK(decoded->schema_version == kSchema);
+    CHECK(decoded->timestamp == expected.timestamp);
+    CHECK(decoded->actor == expected.actor);
+    CHECK(decoded->payload_checksum == expected.payload_checksum);
+    CHECK(decoded->prev_hash == expected.prev_hash);
+    CHECK(decoded->payload.index() == expected.payload.index());
+    CHECK(decoded->payload == expected.payload);
+    CHECK(*decoded == expected);
+    // The header, read without the payload, agrees.
+    auto header = detail::peek_header(expected.sequence, frame);
+    REQUIRE(header.has_value());
+    CHECK(header->type == type);
+    CHECK(header->timestamp_ns == expected.timestamp.time_since_epoch().count());
+  }
+}
+
+TEST_CASE("encoding the expected events reproduces the golden bytes exactly", "[golden]") {
+  maybe_regenerate();
+  for (EventType type : kAllTypes) {
+    INFO("golden " << to_string(type));
+    const std::string golden = read_file(golden_path(type));
+    Event e = golden_event(type);
+    const std::string encoded = detail::encode_event(e);
+    if (encoded != golden) {
+      std::size_t at = 0;
+      while (at < encoded.size() && at < golden.size() && encoded[at] == golden[at]) ++at;
+      FAIL_CHECK("format drift: first difference at byte "
+                 << at << " (sizes " << encoded.size() << " vs golden " << golden.size()
+                 << ")\n  encoded: " << hex(encoded.substr(at, 32))
+                 << "\n  golden:  " << hex(golden.substr(at, 32)));
+    }
+    CHECK(encoded.size() == golden.size());
+  }
+}
+
+TEST_CASE("a golden frame with any byte changed no longer decodes", "[golden]") {
+  maybe_regenerate();
+  for (EventType type : kAllTypes) {
+    INFO("golden " << to_string(type));
+    const std::string golden = read_file(golden_path(type));
+    const auto seq = golden_event(type).sequence;
+    for (std::size_t at = 0; at < golden.size(); ++at) {
+      std::string damaged = golden;
+      damaged[at] = static_cast<char>(damaged[at] ^ 0x01);
+      auto r = detail::decode_event(seq, damaged);
+      INFO("byte " << at);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().code == ErrorCode::corruption);
+    }
+  }
+}
+
+TEST_CASE("the worked example of FORMAT.md matches the encoder", "[golden][format]") {
+  // docs/FORMAT.md §6: event 1, session_paused by "alice", reason "lunch".
+  Event e;
+  e.sequence = 1;
+  e.session_id = "0193f5a2-7c00-7000-8000-000000000001";
+  e.stream_version = 1;
+  e.timestamp = date_utc(2025, 1, 1);
+  e.actor = "alice";
+  e.payload = SessionPaused{"lunch"};
+  const std::string frame = detail::encode_event(e);
+  CHECK(frame.size() == 143);
+  CHECK(hex(frame.substr(0, 36)) ==
+        "50534531"          // "PSE1"
+        "0000000000000001"  // sequence 1
+        "00000001"          // stream version 1
+        "0003"              // session_paused
+        "0001"              // schema version 1
+        "1816687ec0570000"  // 1735689600000000000 ns
+        "0024"              // session id length 36
+        "0005"              // actor length 5
+        "00000012");        // payload length 18
+  CHECK(hex(frame.substr(36, 8)) == "9b7207e94f0c8d1b");
+  CHECK(hex(frame.substr(44, 32)) == std::string(64, '0'));
+  CHECK(hex(frame.substr(76, 8)) == "4948380fd8835cff");
+  CHECK(frame.substr(84, 36) == "0193f5a2-7c00-7000-8000-000000000001");
+  CHECK(frame.substr(120, 5) == "alice");
+  CHECK(hex(frame.substr(125)) ==
+        "01"
+        "01000000"
+        "0500000000000000"
+        "6c756e6368");
+  const std::string digest = to_hex(detail::sha256(frame));
+  CHECK(digest.starts_with("2a8f3c8c"));
+  CHECK(digest.ends_with("1bcf043a"));
+}
