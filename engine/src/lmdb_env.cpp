@@ -14,6 +14,21 @@
 
 namespace planning::detail {
 
+// --- ResizeLock --------------------------------------------------------------
+
+ResizeLock::ResizeLock() {
+  pthread_rwlockattr_t attr;
+  pthread_rwlockattr_init(&attr);
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&lock_, &attr);
+  pthread_rwlockattr_destroy(&attr);
+}
+ResizeLock::~ResizeLock() { pthread_rwlock_destroy(&lock_); }
+void ResizeLock::lock() { pthread_rwlock_wrlock(&lock_); }
+void ResizeLock::unlock() { pthread_rwlock_unlock(&lock_); }
+void ResizeLock::lock_shared() { pthread_rwlock_rdlock(&lock_); }
+void ResizeLock::unlock_shared() { pthread_rwlock_unlock(&lock_); }
+
 // --- Txn / Cursor ------------------------------------------------------------
 
 Txn::Txn(MDB_env* env, bool write) {

@@ -19,6 +19,8 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+
+#include <pthread.h>
 #include <string>
 #include <string_view>
 
@@ -112,6 +114,25 @@ struct is_expected : std::false_type {};
 template <typename T, typename E>
 struct is_expected<std::expected<T, E>> : std::true_type {};
 
+// A shared mutex that prefers exclusive lockers: once a map resize waits, new
+// transactions queue behind it, so constant read traffic cannot starve a resize
+// (glibc's default rwlock prefers readers). Not recursive: a thread must not
+// take it shared twice (no transaction nests inside another of this env).
+class ResizeLock {
+ public:
+  ResizeLock();
+  ~ResizeLock();
+  ResizeLock(const ResizeLock&) = delete;
+  ResizeLock& operator=(const ResizeLock&) = delete;
+  void lock();
+  void unlock();
+  void lock_shared();
+  void unlock_shared();
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
 // Thrown by Environment::begin when another process grew the map
 // (MDB_MAP_RESIZED); write()/read() adopt the new size and retry.
 struct MapResized {};
@@ -165,7 +186,7 @@ class Environment {
   Logger logger_;
 
   // Shared by every live transaction of this process; exclusive for resizes.
-  mutable std::shared_mutex map_lock_;
+  mutable ResizeLock map_lock_;
 };
 
 template <typename F>
