@@ -2,6 +2,7 @@
 #include <planning/recovery.hpp>
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -29,8 +30,13 @@ Result<StaleReport> SessionRecovery::find_stale(const SessionManager& manager,
 
   // Compare against thresholds rather than computing now - last_activity_at,
   // which could overflow for an imported timestamp centuries away.
-  const Timestamp archive_before = now - options.archive_after;
-  const Timestamp pause_before = now - options.inactive_for;
+  auto minus = [](Timestamp t, std::chrono::nanoseconds d) {
+    const auto ns = t.time_since_epoch().count();
+    if (ns < std::numeric_limits<std::int64_t>::min() + d.count()) return Timestamp::min();
+    return t - d;  // saturates instead of overflowing ("never archive" = max)
+  };
+  const Timestamp archive_before = minus(now, options.archive_after);
+  const Timestamp pause_before = minus(now, options.inactive_for);
   StaleReport report;
   for (Session& s : *candidates) {
     std::optional<Recommendation> action;

@@ -149,8 +149,8 @@ class FieldReader {
       return bad_field(name(key),
                        fmt::format("must be an unsigned integer, not {}", json_type_name(v)));
     if (!v.is_number_unsigned() && v.get<std::int64_t>() < 0)
-      return bad_field(name(key), fmt::format("must be in [{}, {}], not {}", min, max,
-                                              v.get<std::int64_t>()));
+      return bad_field(name(key),
+                       fmt::format("must be in [{}, {}], not {}", min, max, v.get<std::int64_t>()));
     const auto raw = v.get<std::uint64_t>();
     if (raw < min || raw > max)
       return bad_field(name(key), fmt::format("must be in [{}, {}], not {}", min, max, raw));
@@ -192,8 +192,8 @@ class FieldReader {
     auto text = string(key);
     if (!text) return std::unexpected(text.error());
     if (text->size() != bytes * 2)
-      return bad_field(name(key), fmt::format("must be {} hex characters, not {}", bytes * 2,
-                                              text->size()));
+      return bad_field(name(key),
+                       fmt::format("must be {} hex characters, not {}", bytes * 2, text->size()));
     std::vector<std::uint8_t> out(bytes);
     for (std::size_t i = 0; i < bytes; ++i) {
       const char* first = text->data() + 2 * i;
@@ -210,19 +210,18 @@ class FieldReader {
 };
 
 // Unwraps a Result into `target`, or returns its error from the enclosing function.
-#define PLANNING_JSON_TRY(target, expr)                    \
-  do {                                                     \
-    auto planning_json_r_ = (expr);                        \
-    if (!planning_json_r_)                                 \
-      return std::unexpected(planning_json_r_.error());    \
-    target = std::move(*planning_json_r_);                 \
+#define PLANNING_JSON_TRY(target, expr)                                      \
+  do {                                                                       \
+    auto planning_json_r_ = (expr);                                          \
+    if (!planning_json_r_) return std::unexpected(planning_json_r_.error()); \
+    target = std::move(*planning_json_r_);                                   \
   } while (false)
 
 // Returns the error of a Result<void> from the enclosing function.
-#define PLANNING_JSON_CHECK(expr)                                                   \
-  do {                                                                              \
-    if (auto planning_json_r_ = (expr); !planning_json_r_)                          \
-      return std::unexpected(planning_json_r_.error());                             \
+#define PLANNING_JSON_CHECK(expr)                          \
+  do {                                                     \
+    if (auto planning_json_r_ = (expr); !planning_json_r_) \
+      return std::unexpected(planning_json_r_.error());    \
   } while (false)
 
 Result<EventPayload> parse_payload(EventType type, const json& object) {
@@ -232,9 +231,8 @@ Result<EventPayload> parse_payload(EventType type, const json& object) {
   constexpr auto u32_max = std::numeric_limits<std::uint32_t>::max();
   switch (type) {
     case EventType::session_created: {
-      PLANNING_JSON_CHECK(r.only({"title", "description", "repository_path",
-                                         "repository_url", "working_directory",
-                                         "initial_content", "metadata_json"}));
+      PLANNING_JSON_CHECK(r.only({"title", "description", "repository_path", "repository_url",
+                                  "working_directory", "initial_content", "metadata_json"}));
       SessionCreated p;
       PLANNING_JSON_TRY(p.title, r.string("title"));
       PLANNING_JSON_TRY(p.description, r.string("description"));
@@ -246,10 +244,9 @@ Result<EventPayload> parse_payload(EventType type, const json& object) {
       return p;
     }
     case EventType::session_updated: {
-      PLANNING_JSON_CHECK(r.only({"title", "description", "repository_path",
-                                         "repository_url", "working_directory",
-                                         "metadata_json", "content", "change_summary",
-                                         "changed_fields", "version_number"}));
+      PLANNING_JSON_CHECK(r.only({"title", "description", "repository_path", "repository_url",
+                                  "working_directory", "metadata_json", "content", "change_summary",
+                                  "changed_fields", "version_number"}));
       SessionUpdated p;
       PLANNING_JSON_TRY(p.title, r.optional_string("title"));
       PLANNING_JSON_TRY(p.description, r.optional_string("description"));
@@ -313,13 +310,13 @@ Result<EventPayload> parse_payload(EventType type, const json& object) {
 
 Result<Event> parse_event(const json& object) {
   if (!object.is_object())
-    return fail(ErrorCode::invalid_argument,
-                fmt::format("invalid event JSON: expected an object, not {}",
-                            json_type_name(object)));
+    return fail(
+        ErrorCode::invalid_argument,
+        fmt::format("invalid event JSON: expected an object, not {}", json_type_name(object)));
   const FieldReader r(object, "");
-  PLANNING_JSON_CHECK(r.only({"sequence", "session_id", "stream_version", "type",
-                                     "schema_version", "timestamp", "timestamp_ns", "actor",
-                                     "payload_checksum", "prev_hash", "payload"}));
+  PLANNING_JSON_CHECK(
+      r.only({"sequence", "session_id", "stream_version", "type", "schema_version", "timestamp",
+              "timestamp_ns", "actor", "payload_checksum", "prev_hash", "payload"}));
 
   Event event;
   PLANNING_JSON_TRY(event.sequence, r.unsigned_integer<std::uint64_t>("sequence", 1));
@@ -333,8 +330,7 @@ Result<Event> parse_event(const json& object) {
   if (!type) return bad_field("type", fmt::format("names no event type: \"{}\"", type_name));
   event.type = *type;
 
-  PLANNING_JSON_TRY(event.schema_version,
-                    r.unsigned_integer<std::uint16_t>("schema_version", 1));
+  PLANNING_JSON_TRY(event.schema_version, r.unsigned_integer<std::uint16_t>("schema_version", 1));
 
   std::int64_t ns = 0;
   PLANNING_JSON_TRY(ns, r.signed_integer("timestamp_ns"));

@@ -86,7 +86,8 @@ struct Version {
   bool operator==(const Version&) const = default;
 };
 
-// ISO-8601 / RFC 3339 in UTC with microseconds ("2025-01-01T12:00:00.000000Z").
+// ISO-8601 / RFC 3339 in UTC: microseconds ("2025-01-01T12:00:00.000000Z"), or
+// nanoseconds when the value has them, so the text round-trips exactly.
 std::string format_timestamp(Timestamp t);
 // Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+HH:MM" offset.
 Result<Timestamp> parse_timestamp(std::string_view text);

@@ -1,0 +1,93 @@
+#include "context.hpp"
+
+#include <cstdlib>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace planctl {
+
+Exit exit_for(planning::ErrorCode code) noexcept {
+  using planning::ErrorCode;
+  switch (code) {
+    case ErrorCode::not_found:
+      return Exit::not_found;
+    case ErrorCode::invalid_argument:
+      return Exit::invalid_argument;
+    case ErrorCode::invalid_transition:
+    case ErrorCode::invalid_state:
+      return Exit::invalid_state;
+    case ErrorCode::conflict:
+      return Exit::conflict;
+    case ErrorCode::corruption:
+      return Exit::corruption;
+    case ErrorCode::storage:
+      return Exit::storage;
+  }
+  return Exit::storage;
+}
+
+void fail(Exit code, std::string message) { throw Failure{code, std::move(message)}; }
+
+void fail(const planning::Error& error, std::string_view context) {
+  fail(exit_for(error.code),
+       context.empty() ? error.message : fmt::format("{}: {}", context, error.message));
+}
+
+std::filesystem::path Context::db_path() const {
+  if (!db_option.empty()) return db_option;
+  if (const char* env = std::getenv("PLANCTL_DB"); env != nullptr && *env != '\0') return env;
+  return ".planning";
+}
+
+planning::SessionManager& Context::store(Access access) {
+  if (manager_) return *manager_;
+  const auto path = db_path();
+  std::error_code ec;
+  if (access == Access::read && !std::filesystem::exists(path / "data.mdb", ec))
+    fail(Exit::not_found, fmt::format("no planning store at '{}' (a verb that writes, such as "
+                                      "create or import, creates it)",
+                                      path.string()));
+  created_store_ = !std::filesystem::exists(path, ec);
+  planning::Options options;
+  options.path = path;
+  options.create_if_missing = access == Access::write;
+  // Library warnings (e.g. a projection being caught up) are worth an operator's
+  // eye; debug and info chatter is not.
+  options.logger = [](planning::LogLevel level, std::string_view message) {
+    if (level >= planning::LogLevel::warning)
+      fmt::print(stderr, "planctl: {}: {}\n", planning::to_string(level), message);
+  };
+  manager_ = unwrap(planning::SessionManager::open(std::move(options)),
+                    fmt::format("cannot open store '{}'", path.string()));
+  return *manager_;
+}
+
+void Context::discard_store_created_by_failure() noexcept {
+  if (!manager_) return;
+  auto head = manager_->head_sequence();
+  const bool empty = head && *head == 0;
+  manager_.reset();
+  if (!created_store_ || !empty) return;
+  // Only the files LMDB made, then the directory if nothing else appeared.
+  const auto path = db_path();
+  std::error_code ec;
+  std::filesystem::remove(path / "data.mdb", ec);
+  std::filesystem::remove(path / "lock.mdb", ec);
+  std::filesystem::remove(path, ec);  // fails harmlessly unless empty
+}
+
+const Style& Context::out_style() {
+  if (!style_) {
+    const char* no_color = std::getenv("NO_COLOR");
+    const bool color =
+        !json && isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
+    style_ = std::make_unique<Style>(color);
+  }
+  return *style_;
+}
+
+bool Context::stderr_is_terminal() const { return isatty(STDERR_FILENO) == 1; }
+
+}  // namespace planctl
