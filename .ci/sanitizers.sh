@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Sanitizer CI (docs/FUZZING.md, "Sanitizer runs"). Called by .ci/run.
+#   1. ASan + UBSan: the whole default test suite (ctest -LE slow) in build-asan.
+#   2. TSan: the default concurrency cases (ctest -L concurrency -LE slow) in
+#      build-tsan — threads on one SessionManager, and the fork-based two-process
+#      case, which works under TSan because the test forks while single-threaded
+#      (each child runs its own race detector; a report there fails the child and
+#      so the test). The [slow] variants are left out for time.
+# Any sanitizer report fails the run (halt_on_error, -fno-sanitize-recover=all);
+# the script exits non-zero if either stage fails, after running both.
+# Budget: < 30 min on 2 cores. Jobs: $PLANNING_JOBS (default 2).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs="${PLANNING_JOBS:-2}"
+# Debug (asserts on) at -O1: sanitizers want some optimisation for speed, and
+# -D_GLIBCXX_ASSERTIONS adds bounds checks to the standard containers.
+common=(-G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g"
+        "-DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS"
+        -DPLANNING_BUILD_TESTS=ON -DPLANNING_BUILD_EXAMPLES=OFF -DPLANNING_INSTALL=OFF)
+failed=()
+
+stage() { echo; echo "== $*"; }
+
+stage "ASan+UBSan: configure and build the test suite (build-asan)"
+if cmake -S . -B build-asan "${common[@]}" -DPLANNING_SANITIZE=address,undefined \
+         -DPLANNING_BUILD_TOOLS=ON >/dev/null &&
+   cmake --build build-asan -j "$jobs"; then
+  stage "ASan+UBSan: ctest -LE slow"
+  if ! ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+       ctest --test-dir build-asan -j "$jobs" --output-on-failure -LE slow; then
+    failed+=("asan+ubsan tests")
+  fi
+else
+  failed+=("asan+ubsan build")
+fi
+
+stage "TSan: configure and build the concurrency suite (build-tsan)"
+if cmake -S . -B build-tsan "${common[@]}" -DPLANNING_SANITIZE=thread \
+         -DPLANNING_BUILD_TOOLS=OFF >/dev/null &&
+   cmake --build build-tsan -j "$jobs" --target concurrency_test; then
+  stage "TSan: ctest -L concurrency -LE slow"
+  # second_deadlock_stack: both stacks in lock-order reports.
+  if ! TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+       ctest --test-dir build-tsan -j "$jobs" --output-on-failure -L concurrency -LE slow; then
+    failed+=("tsan concurrency tests")
+  fi
+else
+  failed+=("tsan build")
+fi
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "sanitizers: FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "sanitizers: OK"
