@@ -82,6 +82,11 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
                         fmt::format("{}: expected sequence {} (imports continue the log head)",
                                     where, head.sequence + 1));
           }
+          if (e.schema_version != detail::kCurrentSchemaVersion) {
+            return fail(ErrorCode::invalid_argument,
+                        fmt::format("{}: schema version {} is not the one this build writes ({})",
+                                    where, e.schema_version, detail::kCurrentSchemaVersion));
+          }
           if (e.timestamp.time_since_epoch().count() < last_time) {
             return fail(ErrorCode::invalid_argument, where + ": timestamp goes backwards");
           }

@@ -1,6 +1,7 @@
 // ISO-8601 formatting and parsing of Timestamps (Howard Hinnant's date library).
 #include <planning/model.hpp>
 
+#include <cstdio>
 #include <sstream>
 
 #include <date/date.h>
@@ -8,12 +9,26 @@
 namespace planning {
 
 std::string format_timestamp(Timestamp t) {
-  // Microseconds unless the value needs nanoseconds, so text round-trips exactly.
-  const auto ns = t.time_since_epoch().count();
-  if (ns % 1000 == 0) {
-    return date::format("%FT%TZ", std::chrono::time_point_cast<std::chrono::microseconds>(t));
+  // Split into whole seconds and a fraction first: formatting a nanosecond
+  // time_point converts days back to nanoseconds, which overflows near the ends
+  // of the int64 range (UBSan found it with an imported timestamp).
+  const std::int64_t ns = t.time_since_epoch().count();
+  std::int64_t secs = ns / 1'000'000'000;
+  std::int64_t frac = ns % 1'000'000'000;
+  if (frac < 0) {
+    frac += 1'000'000'000;
+    secs -= 1;
   }
-  return date::format("%FT%TZ", t);
+  const date::sys_seconds whole{std::chrono::seconds{secs}};
+  std::string text = date::format("%FT%T", whole);
+  // Microseconds unless the value needs nanoseconds, so text round-trips exactly.
+  char buf[16];
+  if (frac % 1000 == 0) {
+    std::snprintf(buf, sizeof buf, ".%06lldZ", static_cast<long long>(frac / 1000));
+  } else {
+    std::snprintf(buf, sizeof buf, ".%09lldZ", static_cast<long long>(frac));
+  }
+  return text + buf;
 }
 
 Result<Timestamp> parse_timestamp(std::string_view text) {

@@ -91,16 +91,9 @@ bool steer_around_known_bugs() {
   return steer;
 }
 
-// Finding 1: format_timestamp overflows int64 (UB) below this many ns; every
-// event_from_json and to_json of such a timestamp_ns trips it.
-constexpr std::int64_t kEarliestFormattable = -9223286400000000000;
-
-bool has_unformattable_timestamp(const json& j) {
-  if (!j.is_object()) return false;
-  auto ns = j.find("timestamp_ns");
-  return ns != j.end() && ns->is_number_integer() && !ns->is_number_unsigned() &&
-         ns->get<std::int64_t>() < kEarliestFormattable;
-}
+// Finding 5: import accepts any schema_version >= 1 and stores the event under
+// the current one (encode_event sets it), so the export differs from the import.
+bool foreign_schema(const Event& e) { return e.schema_version != detail::kCurrentSchemaVersion; }
 
 // event_from_json on one parsed line; checks the JSON round trip of what it accepts.
 std::optional<Event> parse_checked(const json& j) {
@@ -277,12 +270,9 @@ std::int64_t next_timestamp(FuzzedDataProvider& p, std::int64_t last) {
                                             std::numeric_limits<std::int64_t>::min() + 1,
                                             -9223286400000000001, -8000000000000000000, -1, 0,
                                             std::numeric_limits<std::int64_t>::max()};
-  const auto steer = [](std::int64_t ns) {
-    return steer_around_known_bugs() ? std::max(ns, kEarliestFormattable) : ns;
-  };
   switch (p.ConsumeIntegralInRange<int>(0, 15)) {
-    case 0: return steer(kEdges[p.ConsumeIntegralInRange<std::size_t>(0, std::size(kEdges) - 1)]);
-    case 1: return steer(p.ConsumeIntegral<std::int64_t>());
+    case 0: return kEdges[p.ConsumeIntegralInRange<std::size_t>(0, std::size(kEdges) - 1)];
+    case 1: return p.ConsumeIntegral<std::int64_t>();
     default: {
       const auto step = p.ConsumeIntegralInRange<std::int64_t>(0, 1000000000000);
       return last > std::numeric_limits<std::int64_t>::max() - step ? last : last + step;
@@ -353,7 +343,7 @@ StoreInfo info_of(const SessionManager& m) {
 // Everything a reader can ask about the imported sessions must work and agree.
 void check_store_after_import(SessionManager& m, const std::set<std::string>& ids,
                               std::uint64_t head, const std::string& imported_text,
-                              std::uint64_t first_imported) {
+                              std::uint64_t first_imported, bool skip_export_check) {
   for (const std::string& id : ids) {
     auto s = m.get(id);
     if (!s) {
@@ -400,8 +390,10 @@ void check_store_after_import(SessionManager& m, const std::set<std::string>& id
   auto n = m.export_events(exported, from_import);
   fuzz_check(n.has_value(), "export_events() failed after an import",
              n ? std::string() : fuzz::describe(n.error()));
-  fuzz_check(exported.str() == imported_text, "export does not reproduce the imported events",
-             exported.str());
+  if (!skip_export_check) {
+    fuzz_check(exported.str() == imported_text, "export does not reproduce the imported events",
+               exported.str());
+  }
 
   auto report = m.verify();
   fuzz_check(report.has_value(), "verify() failed after an import");
@@ -425,18 +417,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     const bool sealed = input.starts_with('!');
     if (sealed) input.remove_prefix(1);
-    auto raw_lines = split_lines(input);
-    if (steer_around_known_bugs()) {
-      for (const std::string& line : raw_lines) {
-        if (has_unformattable_timestamp(json::parse(line, nullptr, false))) return 0;
-      }
-    }
-    text = sealed ? seal(raw_lines, before) : std::string(input);
+    text = sealed ? seal(split_lines(input), before) : std::string(input);
   }
   const std::vector<std::string> lines = split_lines(text);
 
   // The parser on its own, line by line (import stops at the first bad line).
   std::set<std::string> ids;
+  bool known_export_mismatch = false;  // finding 5
   std::string normalized;  // what export should print back if the import succeeds
   for (const std::string& line : lines) {
     if (line.empty() || line == "\r") continue;
@@ -444,6 +431,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (j.is_discarded()) continue;
     if (auto event = parse_checked(j)) {
       ids.insert(event->session_id);
+      known_export_mismatch = known_export_mismatch || foreign_schema(*event);
       normalized += to_json(*event).dump() + "\n";
     }
   }
@@ -462,7 +450,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz_check(after.head_sequence == before.head_sequence + *imported,
              "an accepted import moved the head by other than its count");
   if (*imported > 0) {
-    check_store_after_import(m, ids, after.head_sequence, normalized, before.head_sequence + 1);
+    check_store_after_import(m, ids, after.head_sequence, normalized, before.head_sequence + 1,
+                             known_export_mismatch && steer_around_known_bugs());
     s.reset();  // the next input starts from an empty store again
   }
   return 0;

@@ -207,3 +207,36 @@ TEST_CASE("an imported session_created for a removed id leaves every read consis
   for (const auto& e : listed) sequences.push_back(e.sequence);
   CHECK(std::is_sorted(sequences.begin(), sequences.end()));
 }
+
+// fuzz_import, property "export reproduces the imported events". event_from_json
+// accepts any schema_version >= 1 (events/src/event_json.cpp:333), import never
+// compares it with what this build writes, and encode_event stores every event
+// under kCurrentSchemaVersion (events/src/event_codec.cpp:149). An event that
+// claims schema version 2 — a format this build cannot read (decode_event
+// refuses it as corruption) — is accepted and silently rewritten as version 1;
+// the payload checksum does not cover the header, so nothing notices unless a
+// later line's prev_hash does. Either the import rejects it, or what it stored
+// exports back unchanged.
+TEST_CASE("an imported event claiming a future schema version is rejected or kept as is",
+          "[fuzz][regression][import]") {
+  TempDir dir;
+  auto m = open_store(test_options(dir));
+  SessionCreated created;
+  created.title = "from a newer build";
+  created.metadata_json = "{}";
+  auto json = nlohmann::json::parse(fuzz::sealed_json_lines(
+      {event_of("0193f5a2-7c00-7000-8000-000000000001", 1, 1735689600000000000, created)}, {}));
+  json["schema_version"] = 2;
+  const std::string line = json.dump() + "\n";
+  std::istringstream in(line);
+
+  auto imported = m->import_events(in);
+  if (!imported) {
+    CHECK(imported.error().code == ErrorCode::invalid_argument);
+    CHECK(head_of(*m) == 0);
+    return;
+  }
+  std::ostringstream exported;
+  PLAN_OK(m->export_events(exported));
+  CHECK(exported.str() == line);
+}
