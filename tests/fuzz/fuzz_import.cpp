@@ -76,25 +76,6 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
-// --- Known engine defects ------------------------------------------------------
-// Defects this target found that are still open (docs/FUZZING.md, "Findings");
-// each has a failing regression test (tests/fuzz/regressions_test.cpp and
-// tests/fuzz/regressions/fuzz_import/). While one is open the target steers
-// around it, so that a run keeps looking for new defects instead of stopping at
-// the first input that re-finds an old one. PLANNING_FUZZ_KNOWN_BUGS=hit turns
-// the steering off (the regression CTests set it). Remove an entry once fixed.
-bool steer_around_known_bugs() {
-  static const bool steer = [] {
-    const char* v = std::getenv("PLANNING_FUZZ_KNOWN_BUGS");
-    return v == nullptr || std::string_view(v) != "hit";
-  }();
-  return steer;
-}
-
-// Finding 5: import accepts any schema_version >= 1 and stores the event under
-// the current one (encode_event sets it), so the export differs from the import.
-bool foreign_schema(const Event& e) { return e.schema_version != detail::kCurrentSchemaVersion; }
-
 // event_from_json on one parsed line; checks the JSON round trip of what it accepts.
 std::optional<Event> parse_checked(const json& j) {
   auto event = event_from_json(j);
@@ -343,7 +324,7 @@ StoreInfo info_of(const SessionManager& m) {
 // Everything a reader can ask about the imported sessions must work and agree.
 void check_store_after_import(SessionManager& m, const std::set<std::string>& ids,
                               std::uint64_t head, const std::string& imported_text,
-                              std::uint64_t first_imported, bool skip_export_check) {
+                              std::uint64_t first_imported) {
   for (const std::string& id : ids) {
     auto s = m.get(id);
     if (!s) {
@@ -390,10 +371,8 @@ void check_store_after_import(SessionManager& m, const std::set<std::string>& id
   auto n = m.export_events(exported, from_import);
   fuzz_check(n.has_value(), "export_events() failed after an import",
              n ? std::string() : fuzz::describe(n.error()));
-  if (!skip_export_check) {
-    fuzz_check(exported.str() == imported_text, "export does not reproduce the imported events",
-               exported.str());
-  }
+  fuzz_check(exported.str() == imported_text, "export does not reproduce the imported events",
+             exported.str());
 
   auto report = m.verify();
   fuzz_check(report.has_value(), "verify() failed after an import");
@@ -423,7 +402,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The parser on its own, line by line (import stops at the first bad line).
   std::set<std::string> ids;
-  bool known_export_mismatch = false;  // finding 5
   std::string normalized;  // what export should print back if the import succeeds
   for (const std::string& line : lines) {
     if (line.empty() || line == "\r") continue;
@@ -431,7 +409,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (j.is_discarded()) continue;
     if (auto event = parse_checked(j)) {
       ids.insert(event->session_id);
-      known_export_mismatch = known_export_mismatch || foreign_schema(*event);
       normalized += to_json(*event).dump() + "\n";
     }
   }
@@ -450,8 +427,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz_check(after.head_sequence == before.head_sequence + *imported,
              "an accepted import moved the head by other than its count");
   if (*imported > 0) {
-    check_store_after_import(m, ids, after.head_sequence, normalized, before.head_sequence + 1,
-                             known_export_mismatch && steer_around_known_bugs());
+    check_store_after_import(m, ids, after.head_sequence, normalized, before.head_sequence + 1);
     s.reset();  // the next input starts from an empty store again
   }
   return 0;

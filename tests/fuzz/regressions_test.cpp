@@ -1,6 +1,8 @@
 // Deterministic regression tests for defects found by fuzzing (docs/FUZZING.md,
-// "Findings"). Each case names the fuzz target and property that found it; the
-// raw inputs are kept under tests/fuzz/regressions/<target>/.
+// "Findings"). Each case names the fuzz target and property that found it, the
+// defect, and the commit that fixed it; the raw inputs are kept under
+// tests/fuzz/regressions/<target>/. Each case failed before its fix (some only
+// under UBSan, as noted).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -58,8 +60,9 @@ Event event_of(std::string id, std::uint32_t stream_version, std::int64_t ns, Ev
 // fuzz_import, sealed mode (UBSan: "signed integer overflow" in
 // std::chrono::floor<days> under date::format). event_from_json formats every
 // timestamp_ns it reads; below -9223286400000000000 ns (1677-09-22) the
-// formatting overflowed int64. Only a UBSan build can see it: a plain build
-// happens to print the right text.
+// formatting overflowed int64. Only a UBSan build could see it: a plain build
+// happened to print the right text. Fixed in 86ef9e0 (events/src/timestamps.cpp
+// formats whole seconds and the fraction separately).
 TEST_CASE("event_from_json reads the earliest representable timestamps without overflow",
           "[fuzz][regression][import]") {
   const std::int64_t min = std::numeric_limits<std::int64_t>::min();
@@ -82,8 +85,8 @@ TEST_CASE("event_from_json reads the earliest representable timestamps without o
 // Timestamps may lie anywhere in the int64 nanosecond range (import accepts any
 // non-decreasing timestamp_ns, and Options::clock is the caller's), but the idle
 // time of a session whose last activity is more than ~292 years before `now`
-// does not fit in int64 nanoseconds: it wraps to a negative duration and the
-// session is reported as not stale at all.
+// did not fit in int64 nanoseconds: it wrapped to a negative duration and the
+// session was reported as not stale at all. Fixed in 5b30281 (thresholds).
 TEST_CASE("find_stale reports a session whose last activity is centuries old",
           "[fuzz][regression][recovery]") {
   TempDir dir;
@@ -104,8 +107,8 @@ TEST_CASE("find_stale reports a session whose last activity is centuries old",
 // (engine/src/recovery.cpp:32-33): that overflows instead when `now` lies more
 // than the threshold after the earliest Timestamp — e.g. "never archive"
 // (archive_after = nanoseconds::max()) with a clock before 1970. The wrapped
-// threshold lands in the far future, so every session is recommended for
-// archiving.
+// threshold landed in the far future, so every session was recommended for
+// archiving. Fixed in 24a329a (saturating thresholds).
 TEST_CASE("find_stale with 'never archive' and a clock before 1970 pauses, never archives",
           "[fuzz][regression][recovery]") {
   TempDir dir;
@@ -123,11 +126,12 @@ TEST_CASE("find_stale with 'never archive' and a clock before 1970 pauses, never
 }
 
 // fuzz_import, property "get_versions() of an imported session works". An
-// imported session_updated event may claim a version (version_number = current
-// + 1) without carrying content; import accepts it, and the versions
-// projection then points that version at an event with no content, so every
-// later get_versions / get_version / compare_versions of the session fails with
-// `corruption` on an intact store (engine/src/manager_impl.cpp content_at).
+// imported session_updated event could claim a version (version_number =
+// current + 1) without carrying content; import accepted it, and the versions
+// projection then pointed that version at an event with no content, so every
+// later get_versions / get_version / compare_versions of the session failed
+// with `corruption` on an intact store (engine/src/manager_impl.cpp content_at).
+// Fixed in 5b30281 (check_event refuses such an update).
 // Either outcome is acceptable here: the import rejects the event, or the store
 // it leaves reads back without errors.
 TEST_CASE("an imported update claiming a version without content leaves a readable store",
@@ -164,14 +168,14 @@ TEST_CASE("an imported update claiming a version without content leaves a readab
 }
 
 // fuzz_import, property "session_at(head) == get()" (and events(session) in log
-// order). create() never reuses an id, not even a removed one; import accepts a
-// session_created for a removed id (check_event only asks that the session not
-// exist now). The streams projection is keyed by (id, stream version), so the
-// second life's events overwrite the first life's entries (streams_projection.cpp
-// apply: kv_put) and the rest of the first life stays: the stream index then
-// mixes both lives, time travel folds the wrong events, and events(session)
-// comes back out of log order. verify() cannot see it: a replay builds the same
-// index. Either the import rejects the event, or every read agrees.
+// order). create() never reuses an id, not even a removed one; import accepted
+// a session_created for a removed id (check_event only asked that the session
+// not exist now). The streams projection is keyed by (id, stream version), so
+// the second life's events overwrote the first life's entries
+// (streams_projection.cpp apply: kv_put) and the rest of the first life stayed:
+// the stream index mixed both lives, time travel folded the wrong events, and
+// events(session) came back out of log order. verify() could not see it: a
+// replay builds the same index. Fixed in 5b30281 (import refuses a used id). Either the import rejects the event, or every read agrees.
 TEST_CASE("an imported session_created for a removed id leaves every read consistent",
           "[fuzz][regression][import]") {
   TempDir dir;
@@ -209,13 +213,13 @@ TEST_CASE("an imported session_created for a removed id leaves every read consis
 }
 
 // fuzz_import, property "export reproduces the imported events". event_from_json
-// accepts any schema_version >= 1 (events/src/event_json.cpp:333), import never
-// compares it with what this build writes, and encode_event stores every event
-// under kCurrentSchemaVersion (events/src/event_codec.cpp:149). An event that
-// claims schema version 2 — a format this build cannot read (decode_event
-// refuses it as corruption) — is accepted and silently rewritten as version 1;
-// the payload checksum does not cover the header, so nothing notices unless a
-// later line's prev_hash does. Either the import rejects it, or what it stored
+// accepts any schema_version >= 1 (events/src/event_json.cpp:333), import did
+// not compare it with what this build writes, and encode_event stores every
+// event under kCurrentSchemaVersion (events/src/event_codec.cpp:149). An event
+// claiming schema version 2 — a format this build cannot read (decode_event
+// refuses it as corruption) — was accepted and silently rewritten as version 1;
+// the payload checksum does not cover the header, so nothing noticed unless a
+// later line's prev_hash did. Fixed in 86ef9e0 (import rejects it). Either the import rejects it, or what it stored
 // exports back unchanged.
 TEST_CASE("an imported event claiming a future schema version is rejected or kept as is",
           "[fuzz][regression][import]") {
