@@ -1,6 +1,7 @@
 #include "engine/src/lmdb_env.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -166,6 +167,38 @@ void log_to(const Logger& logger, LogLevel level, const std::string& message) {
   }
 }
 
+
+// LMDB reads pages through its memory map, so a page past the end of data.mdb
+// is SIGBUS, not an error. The file can be shorter than the last page the
+// current meta names for two reasons: it was truncated (damage: those pages are
+// lost), or it is healthy after a crash (trailing pages that a transaction
+// allocated but never wrote are free). Extending the file with zeros up to that
+// page is right for both: free pages are written before they are used, and lost
+// pages read as zeros, which LMDB reports as MDB_CORRUPTED and the frame
+// checksums as corruption. REQUIRES: a write transaction is open, so no other
+// process grows the file meanwhile. Returns an error message, or "" when done.
+std::string cover_last_page(MDB_env* env, const Logger& logger) {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  mdb_filehandle_t fd{};
+  if (::mdb_env_info(env, &info) != MDB_SUCCESS || ::mdb_env_stat(env, &stat) != MDB_SUCCESS ||
+      ::mdb_env_get_fd(env, &fd) != MDB_SUCCESS) {
+    return "cannot read the environment's page layout";
+  }
+  struct stat file{};
+  if (::fstat(fd, &file) != 0) return std::string("fstat failed: ") + std::strerror(errno);
+  const auto needed = static_cast<off_t>((info.me_last_pgno + 1) * stat.ms_psize);
+  if (file.st_size >= needed) return "";
+  log_to(logger, LogLevel::warning,
+         fmt::format("data.mdb holds {} bytes but its last page ends at byte {}: extending it "
+                     "with zeros (free pages after a crash, or a truncated file that verify() "
+                     "will report)",
+                     file.st_size, needed));
+  if (::ftruncate(fd, needed) != 0) {
+    return std::string("cannot extend data.mdb to its last page: ") + std::strerror(errno);
+  }
+  return "";
+}
 }  // namespace
 
 Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
@@ -208,6 +241,9 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
     self->reader_check();
 
     Txn txn(self->env_, true);
+    if (const std::string problem = cover_last_page(self->env_, self->logger_); !problem.empty()) {
+      return fail(ErrorCode::storage, "cannot open " + options.path.string() + ": " + problem);
+    }
     for (const auto& spec : kDatabases) {
       MDB_dbi dbi = 0;
       const int rc = ::mdb_dbi_open(txn.get(), spec.name, spec.flags, &dbi);

@@ -537,7 +537,7 @@ TEST_CASE("a path that cannot hold a store is refused with an error naming it", 
 }
 
 TEST_CASE("a truncated data file is reported, never a crash",
-          "[.known-defect][fault][open][corruption]") {
+          "[fault][open][corruption]") {
   TempDir dir;
   ManualClock clock;
   Options options = test_options(dir, &clock);
