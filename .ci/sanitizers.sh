@@ -5,7 +5,8 @@
 #      build-tsan — threads on one SessionManager, and the fork-based two-process
 #      case, which works under TSan because the test forks while single-threaded
 #      (each child runs its own race detector; a report there fails the child and
-#      so the test). The [slow] variants are left out for time.
+#      so the test). The [slow] variants are left out for time. Then the default
+#      cases of the other suites that start threads (tsan_suites below).
 # Any sanitizer report fails the run (halt_on_error, -fno-sanitize-recover=all);
 # the script exits non-zero if either stage fails, after running both.
 # Budget: < 30 min on 2 cores. Jobs: $PLANNING_JOBS (default 2).
@@ -35,16 +36,27 @@ else
   failed+=("asan+ubsan build")
 fi
 
-stage "TSan: configure and build the concurrency suite (build-tsan)"
+# Suites outside tests/concurrency/ whose cases start threads on one manager
+# (group commit, write batches, racing transitions and updates, signals).
+tsan_suites=(write_batch_test state_machine_test versioning_test signals_test)
+stage "TSan: configure and build the concurrency suite and ${tsan_suites[*]} (build-tsan)"
 if cmake -S . -B build-tsan "${common[@]}" -DPLANNING_SANITIZE=thread \
          -DPLANNING_BUILD_TOOLS=OFF >/dev/null &&
-   cmake --build build-tsan -j "$jobs" --target concurrency_test; then
+   cmake --build build-tsan -j "$jobs" --target concurrency_test "${tsan_suites[@]}"; then
   stage "TSan: ctest -L concurrency -LE slow"
   # second_deadlock_stack: both stacks in lock-order reports.
-  if ! TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-       ctest --test-dir build-tsan -j "$jobs" --output-on-failure -L concurrency -LE slow; then
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  if ! ctest --test-dir build-tsan -j "$jobs" --output-on-failure -L concurrency -LE slow; then
     failed+=("tsan concurrency tests")
   fi
+  stage "TSan: the other suites with threaded cases (${tsan_suites[*]})"
+  for suite in "${tsan_suites[@]}"; do
+    if ! "build-tsan/tests/$suite" '~[slow]~[.]' >"build-tsan/$suite.log" 2>&1; then
+      tail -n 60 "build-tsan/$suite.log"
+      failed+=("tsan $suite")
+    fi
+  done
+  unset TSAN_OPTIONS
 else
   failed+=("tsan build")
 fi
