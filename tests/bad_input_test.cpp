@@ -384,7 +384,8 @@ TEST_CASE("valid multi-byte UTF-8 round-trips", "[bad_input][utf8]") {
 
 TEST_CASE("text parsers reject malformed input", "[bad_input][parse]") {
   for (const char* text : {"", "not a date", "2025-13-01", "2025-02-30", "2025-01-01T25:00Z",
-                           "2025/01/01", "20250101"}) {
+                           "2025/01/01", "20250101", "9999-12-31", "0001-01-01T00:00:00Z",
+                           "1677-12-31", "2262-01-01T00:00Z", "+2025-01-01", "-001-01-01"}) {
     INFO("'" << text << "'");
     auto r = parse_timestamp(text);
     REQUIRE_FALSE(r.has_value());
@@ -397,6 +398,12 @@ TEST_CASE("text parsers reject malformed input", "[bad_input][parse]") {
         date_utc(2025, 1, 1) + std::chrono::hours(1));
   const auto t = date_utc(2025, 3, 4) + std::chrono::microseconds(123456);
   CHECK(PLAN_OK(parse_timestamp(format_timestamp(t))) == t);
+  // The ends of the supported years (int64 nanoseconds since 1970).
+  CHECK(PLAN_OK(parse_timestamp("1678-01-01")) == date_utc(1678, 1, 1));
+  CHECK(PLAN_OK(parse_timestamp("2261-12-31T23:59:59.999999999Z")) ==
+        date_utc(2262, 1, 1) - std::chrono::nanoseconds(1));
+  CHECK_THAT(parse_timestamp("9999-12-31").error().message,
+             Catch::Matchers::Contains("supported years 1678 to 2261"));
 
   REQUIRE_ERROR_CODE(ErrorCode::invalid_argument, parse_status("Active"));
   REQUIRE_ERROR_CODE(ErrorCode::invalid_argument, parse_status(""));

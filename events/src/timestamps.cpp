@@ -3,10 +3,18 @@
 
 #include <cstdio>
 #include <sstream>
+#include <string>
 
 #include <date/date.h>
 
 namespace planning {
+
+namespace {
+// Whole years inside the range of int64 nanoseconds since 1970
+// (1677-09-21 .. 2262-04-11).
+constexpr int kFirstYear = 1678;
+constexpr int kLastYear = 2261;
+}  // namespace
 
 std::string format_timestamp(Timestamp t) {
   // Split into whole seconds and a fraction first: formatting a nanosecond
@@ -39,6 +47,20 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
                     "' (expected ISO-8601, e.g. 2025-01-31 or 2025-01-31T12:00:00Z)");
   };
   if (input.empty() || input.size() > 64) return bad();
+  // A Timestamp is int64 nanoseconds since 1970: years 1678..2261 fit. Check the
+  // year first, because parsing a date outside that range into nanoseconds
+  // overflows (undefined behaviour) instead of failing.
+  if (input.size() < 5 || input[4] != '-') return bad();
+  int year = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (input[i] < '0' || input[i] > '9') return bad();
+    year = year * 10 + (input[i] - '0');
+  }
+  if (year < kFirstYear || year > kLastYear) {
+    return fail(ErrorCode::invalid_argument,
+                "date/time '" + input + "' is outside the supported years " +
+                    std::to_string(kFirstYear) + " to " + std::to_string(kLastYear));
+  }
 
   // Date only: midnight UTC.
   if (input.size() == 10) {

@@ -567,6 +567,8 @@ std::vector<Row> catalogue() {
       // --- text parsers (no store involved)
       {"`parse_timestamp`", "text that is not an ISO-8601 date or time", E::invalid_argument,
        [](Fixture&) { return error_of(parse_timestamp("2025-02-30")); }},
+      {"`parse_timestamp`", "a year outside 1678–2261 (int64 nanoseconds since 1970)",
+       E::invalid_argument, [](Fixture&) { return error_of(parse_timestamp("9999-12-31")); }},
       {"`parse_status`", "an unknown status name", E::invalid_argument,
        [](Fixture&) { return error_of(parse_status("Active")); }},
       {"`parse_event_type`", "an unknown event type name", E::invalid_argument,
