@@ -10,6 +10,7 @@
 
 #include "engine/src/validation.hpp"
 #include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/session_fold.hpp"
 
@@ -144,6 +145,21 @@ SessionManager::Impl::~Impl() {
 }
 
 // --- Helpers ----------------------------------------------------------------------
+
+bool SessionManager::Impl::snapshot_is_current(const Txn& txn) const {
+  std::uint64_t head = 0;
+  try {
+    head = log->head(txn).sequence;
+  } catch (const detail::DecodeError&) {
+    return true;  // a damaged head record: the read itself reports what it needs
+  }
+  std::uint64_t newest = newest_head_read.load(std::memory_order_acquire);
+  if (head < newest) return false;
+  while (head > newest &&
+         !newest_head_read.compare_exchange_weak(newest, head, std::memory_order_acq_rel)) {
+  }
+  return true;
+}
 
 std::optional<Session> SessionManager::Impl::load(const Txn& txn, std::string_view id) const {
   auto bytes = detail::kv_get(txn, env->dbs().sessions, id);

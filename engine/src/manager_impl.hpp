@@ -2,6 +2,7 @@
 // (session_manager.cpp, audit.cpp, recovery.cpp, export_import.cpp).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <shared_mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <planning/session_manager.hpp>
 #include <planning/version.hpp>
@@ -72,10 +74,19 @@ class SessionManager::Impl {
   Result<std::vector<Result<Session>>> execute_batch(std::vector<WriteOp> ops);
 
   // Runs `body` in a read transaction, translating exceptions to Errors.
+  // Reads are monotonic: a snapshot older than one this process has already
+  // read is retried (see newest_head_read).
   template <typename T, typename F>
   Result<T> read(F&& body) const {
     try {
-      return env->read([&](detail::Txn& txn) -> Result<T> { return body(txn); });
+      for (;;) {
+        std::optional<Result<T>> out;
+        env->read([&](detail::Txn& txn) {
+          if (snapshot_is_current(txn)) out.emplace(body(txn));
+        });
+        if (out) return std::move(*out);
+        std::this_thread::yield();  // the commit that overtook it is being published
+      }
     } catch (...) {
       return std::unexpected(detail::translate_exception(std::current_exception()));
     }
@@ -126,6 +137,18 @@ class SessionManager::Impl {
   std::condition_variable group_cv;
   std::deque<PendingWrite*> group_queue;
   bool group_leader_active = false;
+
+  // The highest log head any read transaction of this process has seen.
+  // LMDB 0.9 starts a read transaction by reading the current txnid and only
+  // then copying that txnid's meta page (mdb_txn_renew0), without checking it
+  // again: a reader delayed between the two while two commits land copies the
+  // newer commit's meta, and a read begun next — while that commit has written
+  // its meta page but not yet published its txnid — gets the older snapshot.
+  // Readers compare their snapshot's head with this and retry when behind.
+  mutable std::atomic<std::uint64_t> newest_head_read{0};
+  // True if `txn` is not older than any snapshot already read (and records its
+  // head); false means: begin a new read transaction.
+  bool snapshot_is_current(const detail::Txn& txn) const;
 
   // Thread-safe on their own.
   detail::UuidV7Generator uuids;
