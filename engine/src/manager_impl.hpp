@@ -96,13 +96,19 @@ class SessionManager::Impl {
   Timestamp now() const;
 
  private:
-  // Runs each write in a nested transaction of one write transaction and
-  // commits once. REQUIRES: write_mutex held. Queues the events for signals.
-  // Returns the commit's error (then every write holds it too).
+  // Runs every write in one write transaction and commits once; a failed write
+  // leaves nothing behind (see write_path.cpp). REQUIRES: write_mutex held.
+  // Queues the events for signals. Returns the commit's error (then every
+  // write holds it too).
   Result<void> commit_group(const std::vector<PendingWrite*>& writes);
+  // Runs one write in `txn` and stores its outcome; returns whether it
+  // succeeded. Unless `isolated` (then `txn` is the write's own nested
+  // transaction), a failure after the write began writing throws PartialWrite.
+  bool run_one(const detail::Txn& txn, PendingWrite& write, bool isolated);
   // One op inside `txn`; returns the resulting state and the appended event.
+  // Sets `wrote` once the op has written to `txn`.
   Result<std::pair<Session, std::optional<Event>>> apply_one(const detail::Txn& txn,
-                                                            const WriteOp& op);
+                                                             const WriteOp& op, bool& wrote);
 
  public:
   void log_message(LogLevel level, const std::string& message) const;
