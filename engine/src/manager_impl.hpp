@@ -2,13 +2,14 @@
 // (session_manager.cpp, audit.cpp, recovery.cpp, export_import.cpp).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 
 #include <planning/session_manager.hpp>
@@ -129,9 +130,13 @@ class SessionManager::Impl {
 
   // Group commit: guarded by group_mutex.
   std::mutex group_mutex;
-  std::condition_variable group_cv;
+  std::condition_variable group_cv;       // a group committed
+  std::condition_variable group_fill_cv;  // a write was queued (for a filling leader)
   std::deque<PendingWrite*> group_queue;
   bool group_leader_active = false;
+  bool group_leader_filling = false;  // the leader waits for the queue to fill
+  std::size_t last_group_size = 0;
+  std::chrono::steady_clock::duration group_fill_wait{};  // a quarter of the last commit
 
   // Thread-safe on their own.
   detail::UuidV7Generator uuids;

@@ -15,6 +15,9 @@
 // holding its event is durable.
 #include "engine/src/manager_impl.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "engine/src/validation.hpp"
@@ -28,6 +31,8 @@ using detail::Txn;
 namespace {
 // Upper bound on ops per group (bounds the transaction's dirty pages).
 constexpr std::size_t kMaxGroup = 512;
+// Upper bound on how long a leader waits for the last group's writers.
+constexpr std::chrono::steady_clock::duration kMaxFillWait = std::chrono::milliseconds(1);
 
 // Thrown out of a group run without nested transactions when an op fails after
 // it began writing: the transaction is aborted and the group redone isolated.
@@ -46,6 +51,7 @@ Result<Session> SessionManager::Impl::execute(WriteOp op) {
   pending.op = &op;
   std::unique_lock lock(group_mutex);
   group_queue.push_back(&pending);
+  if (group_leader_filling) group_fill_cv.notify_one();
   while (!pending.done) {
     if (group_leader_active) {
       group_cv.wait(lock);
@@ -53,17 +59,31 @@ Result<Session> SessionManager::Impl::execute(WriteOp op) {
     }
     // Lead: commit everything queued so far (our own op included).
     group_leader_active = true;
+    // The writers of the last group come back right after its commit; the first
+    // one back waits for the others a bounded moment (a fraction of a commit),
+    // or it would commit alone while they queue behind its fsync. A lone writer
+    // (last group of one) never waits.
+    if (group_queue.size() < last_group_size) {
+      group_leader_filling = true;
+      group_fill_cv.wait_for(lock, group_fill_wait,
+                             [&] { return group_queue.size() >= last_group_size; });
+      group_leader_filling = false;
+    }
     std::vector<PendingWrite*> group;
     while (!group_queue.empty() && group.size() < kMaxGroup) {
       group.push_back(group_queue.front());
       group_queue.pop_front();
     }
+    last_group_size = group.size();
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     {
       std::lock_guard write(write_mutex);
       commit_group(group);
     }
+    const auto took = std::chrono::steady_clock::now() - started;
     lock.lock();
+    group_fill_wait = std::min<std::chrono::steady_clock::duration>(took / 4, kMaxFillWait);
     for (PendingWrite* w : group) w->done = true;
     group_leader_active = false;
     group_cv.notify_all();
