@@ -7,6 +7,12 @@ namespace planning::detail {
 
 namespace {
 
+bool replaces_metadata(const Event& event) {
+  if (std::holds_alternative<SessionCreated>(event.payload)) return true;
+  const auto* update = std::get_if<SessionUpdated>(&event.payload);
+  return update && update->metadata_json;
+}
+
 class SessionsProjection final : public StoredProjection {
  public:
   explicit SessionsProjection(const Databases& dbs) : dbi_(dbs.sessions) {}
@@ -16,11 +22,17 @@ class SessionsProjection final : public StoredProjection {
   void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
 
   void apply(const Txn& txn, const Event& event) override {
+    // The metadata stays JSON text unless the event replaces it: parsing and
+    // dumping it for every event cost more than the rest of the record.
     std::optional<Session> state;
-    if (auto bytes = kv_get(txn, dbi_, event.session_id)) state = decode_session(*bytes);
+    std::string metadata;
+    if (auto bytes = kv_get(txn, dbi_, event.session_id)) {
+      state = decode_session(*bytes, metadata);
+    }
     fold(state, event);
     if (state) {
-      kv_put(txn, dbi_, event.session_id, encode_session(*state));
+      if (replaces_metadata(event)) metadata = state->metadata.dump();
+      kv_put(txn, dbi_, event.session_id, encode_session(*state, metadata));
     } else {
       kv_del(txn, dbi_, event.session_id);
     }
