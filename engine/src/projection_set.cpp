@@ -8,6 +8,36 @@
 
 namespace planning::detail {
 
+namespace {
+
+// A run of apply() calls over every projection (StoredProjection::begin_run):
+// finish() writes what the projections kept in memory; leaving the scope
+// without finish() (an exception) drops it.
+class RunScope {
+ public:
+  explicit RunScope(const std::vector<std::unique_ptr<StoredProjection>>& projections)
+      : projections_(projections) {
+    for (const auto& p : projections_) p->begin_run();
+  }
+  ~RunScope() {
+    if (!finished_) {
+      for (const auto& p : projections_) p->end_run(nullptr);
+    }
+  }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+  void finish(const Txn& txn) {
+    for (const auto& p : projections_) p->end_run(&txn);
+    finished_ = true;
+  }
+
+ private:
+  const std::vector<std::unique_ptr<StoredProjection>>& projections_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
 ProjectionSet::ProjectionSet(Environment& env, const EventLog& log) : env_(env), log_(log) {}
 
 void ProjectionSet::add(std::unique_ptr<StoredProjection> projection, bool data_lost) {
@@ -84,6 +114,7 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
   }
   std::uint64_t last = from;
   std::uint64_t expected = from + 1;
+  RunScope run(projections_);
   log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
     if (seq != expected) {
       throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
@@ -97,6 +128,7 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
     ++expected;
     return last - from < max_events;
   });
+  run.finish(txn);
   for (std::size_t i = 0; i < projections_.size(); ++i) {
     if (checkpoints[i] < last) write_checkpoint(txn, *projections_[i], last);
   }

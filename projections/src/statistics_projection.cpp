@@ -60,7 +60,7 @@ class StatisticsProjection final : public StoredProjection {
   void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
 
   void apply(const Txn& txn, const Event& event) override {
-    Counters counters = read_counters(txn, dbi_);
+    Counters counters = in_run_ ? run_counters(txn) : read_counters(txn, dbi_);
     const std::string key = "s:" + event.session_id;
     std::optional<Session> partial;
     if (auto bytes = kv_get(txn, dbi_, key)) {
@@ -82,11 +82,38 @@ class StatisticsProjection final : public StoredProjection {
       kv_del(txn, dbi_, key);
       counters.removed += 1;
     }
-    kv_put(txn, dbi_, kCountersKey, encode(counters, [](auto& ar, auto& v) { counter_fields(ar, v); }));
+    if (in_run_) {
+      *run_ = counters;  // written once, by end_run
+    } else {
+      write_counters(txn, counters);
+    }
+  }
+
+  void begin_run() override {
+    run_ = std::nullopt;
+    in_run_ = true;
+  }
+
+  void end_run(const Txn* txn) override {
+    if (txn && run_) write_counters(*txn, *run_);
+    run_ = std::nullopt;
+    in_run_ = false;
   }
 
  private:
+  Counters run_counters(const Txn& txn) {
+    if (!run_) run_ = read_counters(txn, dbi_);
+    return *run_;
+  }
+  void write_counters(const Txn& txn, Counters counters) {
+    kv_put(txn, dbi_, kCountersKey,
+           encode(counters, [](auto& ar, auto& v) { counter_fields(ar, v); }));
+  }
+
   MDB_dbi dbi_;
+  // The counters of the current run, once read (see StoredProjection::begin_run).
+  bool in_run_ = false;
+  std::optional<Counters> run_;
 };
 
 }  // namespace
