@@ -10,6 +10,9 @@ namespace planning::detail {
 
 namespace {
 
+// Events replayed between two releases of the mapped pages read so far.
+constexpr std::uint64_t kReleaseEvery = 1024;
+
 // A run of apply() calls over every projection (StoredProjection::begin_run):
 // finish() writes what the projections kept in memory; leaving the scope
 // without finish() (an exception) drops it.
@@ -126,6 +129,8 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
     }
     last = seq;
     ++expected;
+    // Keeps a long replay's resident set bounded (release_mapped_pages).
+    if ((last - from) % kReleaseEvery == 0) env_.release_mapped_pages(txn);
     return last - from < max_events;
   });
   run.finish(txn);
@@ -154,6 +159,7 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
   for (;;) {
     std::uint64_t reached = 0;
     env_.write([&](Txn& txn) { replay_range(txn, head, batch, &reached); });
+    env_.release_mapped_pages();  // the pages replayed are not needed again
     if (progress) progress(reached, head);
     if (reached >= head) break;
   }
@@ -175,9 +181,11 @@ void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress)
         auto event = decode_event(seq, frame);
         if (!event) throw DecodeError(event.error().message);
         ++expected;
-        return ++n < batch;
+        if (++n % kReleaseEvery == 0) env_.release_mapped_pages(txn);
+        return n < batch;
       });
     });
+    env_.release_mapped_pages();
     if (expected == before) break;  // the log ends before the head: reported below
   }
   if (expected <= head) {
