@@ -176,8 +176,11 @@ struct RecordStreams {
   std::istream in{&source};
   bool out_busy = false;
   bool in_busy = false;
+  std::string buffer;  // encode_record's output while out_busy
 };
 inline thread_local RecordStreams tls_record_streams;
+// Largest encode buffer a thread keeps between records.
+inline constexpr std::size_t kKeptEncodeBuffer = std::size_t{1} << 20;
 
 // Marks one of a thread's streams busy for a scope.
 class StreamLease {
@@ -202,15 +205,20 @@ void encode_with(RecordStreams& streams, std::string& bytes, Write& write) {
 // Encodes one record: `write(archive)` serializes its fields.
 template <typename Write>
 std::string encode_record(Write&& write) {
-  std::string bytes;
   RecordStreams& tls = tls_record_streams;
   if (tls.out_busy) {
+    std::string bytes;
     RecordStreams own;
     encode_with(own, bytes, write);
-  } else {
-    StreamLease lease(tls.out_busy);
-    encode_with(tls, bytes, write);
+    return bytes;
   }
+  StreamLease lease(tls.out_busy);
+  // Encoded into a buffer that keeps its capacity, then copied once: appending
+  // field by field to a fresh string reallocates it several times.
+  tls.buffer.clear();
+  encode_with(tls, tls.buffer, write);
+  std::string bytes = tls.buffer;
+  if (tls.buffer.capacity() > kKeptEncodeBuffer) std::string().swap(tls.buffer);
   return bytes;
 }
 
