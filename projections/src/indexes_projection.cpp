@@ -10,6 +10,8 @@
 // Times are ordered_time() big-endian, so byte order is time order.
 #include "projections/src/indexes.hpp"
 
+#include <unordered_map>
+
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/hashing.hpp"
@@ -73,12 +75,45 @@ class IndexesProjection final : public StoredProjection {
 
   void apply(const Txn& txn, const Event& event) override {
     const std::string& id = event.session_id;
+    if (!in_run_) {
+      const std::optional<IndexedFields> old = load(txn, id);
+      store(txn, id, old, next(old, event));
+      return;
+    }
+    // In a run each session's entries are rewritten once, from the fields
+    // stored before the run to the fields after its last event.
+    auto [it, fresh] = run_.try_emplace(id);
+    if (fresh) it->second.now = it->second.stored = load(txn, id);
+    it->second.now = next(it->second.now, event);
+  }
+
+  void begin_run() override {
+    run_.clear();
+    in_run_ = true;
+  }
+
+  void end_run(const Txn* txn) override {
+    if (txn) {
+      for (const auto& [id, c] : run_) store(*txn, id, c.stored, c.now);
+    }
+    run_.clear();
+    in_run_ = false;
+  }
+
+ private:
+  std::optional<IndexedFields> load(const Txn& txn, const std::string& id) const {
+    auto bytes = kv_get(txn, dbs_.idx_fields, id);
+    if (!bytes) return std::nullopt;
+    return decode_fields(*bytes);
+  }
+
+  // The indexed fields after `event`, from those before it.
+  static std::optional<IndexedFields> next(const std::optional<IndexedFields>& old,
+                                           const Event& event) {
     std::optional<Session> partial;
-    std::optional<IndexedFields> old;
-    if (auto bytes = kv_get(txn, dbs_.idx_fields, id)) {
-      old = decode_fields(*bytes);
+    if (old) {
       Session s;
-      s.id = id;
+      s.id = event.session_id;
       s.status = old->status;
       s.created_at = old->created_at;
       s.updated_at = old->updated_at;
@@ -88,21 +123,36 @@ class IndexesProjection final : public StoredProjection {
       partial = std::move(s);
     }
     fold(partial, event);
-    if (!partial) {
-      if (old) remove_entries(txn, id, *old, nullptr);
-      kv_del(txn, dbs_.idx_fields, id);
-      return;
-    }
-    IndexedFields now{partial->status,          partial->created_at,     partial->updated_at,
-                      partial->repository_path, partial->repository_url, partial->project_id};
-    // Only the entries whose key changed are rewritten (a content update moves
-    // only idx_updated); the resulting entries are the same as a full rewrite's.
-    if (old) remove_entries(txn, id, *old, &now);
-    add_entries(txn, id, now, old ? &*old : nullptr);
-    if (!old || !same_fields(*old, now)) kv_put(txn, dbs_.idx_fields, id, encode_fields(now));
+    if (!partial) return std::nullopt;
+    return IndexedFields{partial->status,          partial->created_at,     partial->updated_at,
+                         partial->repository_path, partial->repository_url, partial->project_id};
   }
 
- private:
+  // Moves the session's entries from `old` to `now` (either may be absent).
+  // Only the entries whose key changed are rewritten (a content update moves
+  // only idx_updated); the resulting entries are the same as a full rewrite's.
+  void store(const Txn& txn, const std::string& id, const std::optional<IndexedFields>& old,
+             const std::optional<IndexedFields>& now) {
+    if (!now) {
+      if (old) {
+        remove_entries(txn, id, *old, nullptr);
+        kv_del(txn, dbs_.idx_fields, id);
+      }
+      return;
+    }
+    if (old) remove_entries(txn, id, *old, &*now);
+    add_entries(txn, id, *now, old ? &*old : nullptr);
+    if (!old || !same_fields(*old, *now)) kv_put(txn, dbs_.idx_fields, id, encode_fields(*now));
+  }
+
+  // A session touched by the current run (see StoredProjection::begin_run).
+  struct Cached {
+    std::optional<IndexedFields> stored;  // as in the database before the run
+    std::optional<IndexedFields> now;
+  };
+  bool in_run_ = false;
+  std::unordered_map<std::string, Cached> run_;
+
   static bool same_fields(const IndexedFields& a, const IndexedFields& b) {
     return a.status == b.status && a.created_at == b.created_at && a.updated_at == b.updated_at &&
            a.repository_path == b.repository_path && a.repository_url == b.repository_url &&
