@@ -197,9 +197,12 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     wrote = true;  // from here on a failure leaves partial writes in `txn`
     log->append(txn, event);
     projections->apply_new_event(txn, event, head.sequence);
-    Session last = state ? *state : Session{};
+    // A removal returns the last state: only then is the session copied.
+    std::optional<Session> last;
+    if (event.type == EventType::session_removed) last = state;
     detail::fold(state, event);
-    return std::pair{state ? std::move(*state) : std::move(last), std::optional<Event>(std::move(event))};
+    Session result = state ? std::move(*state) : last ? std::move(*last) : Session{};
+    return std::pair{std::move(result), std::optional<Event>(std::move(event))};
   } catch (const lmdb::error&) {
     throw;  // the enclosing transaction is unusable (e.g. MDB_MAP_FULL): redo it all
   } catch (...) {
