@@ -1,6 +1,7 @@
 #include "engine/src/projection_set.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
@@ -10,8 +11,16 @@ namespace planning::detail {
 
 namespace {
 
-// Events replayed between two releases of the mapped pages read so far.
-constexpr std::uint64_t kReleaseEvery = 1024;
+// Events replayed between two releases of the mapped pages read so far. Each
+// event faults in a few pages of a large store at random places, each bringing
+// up to 64 KiB of neighbours (the kernel's fault-around).
+constexpr std::uint64_t kReleaseEvery = 128;
+
+// Sessions one replay transaction may touch. Each one dirties a few pages
+// (sessions, versions, streams, statistics, indexes) that LMDB keeps on the
+// heap until the commit: ~2048 x 6 x 4 KiB bounds that near 50 MiB, whatever
+// replay_batch_events says.
+constexpr std::size_t kMaxSessionsPerReplay = 2048;
 
 // A run of apply() calls over every projection (StoredProjection::begin_run):
 // finish() writes what the projections kept in memory; leaving the scope
@@ -118,6 +127,7 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
   std::uint64_t last = from;
   std::uint64_t expected = from + 1;
   RunScope run(projections_);
+  std::unordered_set<std::string> touched;
   log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
     if (seq != expected) {
       throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
@@ -131,7 +141,8 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
     ++expected;
     // Keeps a long replay's resident set bounded (release_mapped_pages).
     if ((last - from) % kReleaseEvery == 0) env_.release_mapped_pages(txn);
-    return last - from < max_events;
+    touched.insert(event->session_id);
+    return last - from < max_events && touched.size() < kMaxSessionsPerReplay;
   });
   run.finish(txn);
   for (std::size_t i = 0; i < projections_.size(); ++i) {
