@@ -14,7 +14,7 @@ namespace {
 // Events replayed between two releases of the mapped pages read so far. Each
 // event faults in a few pages of a large store at random places, each bringing
 // up to 64 KiB of neighbours (the kernel's fault-around).
-constexpr std::uint64_t kReleaseEvery = 128;
+constexpr std::uint64_t kReleaseEvery = 512;
 
 // Sessions one replay transaction may touch. Each one dirties a few pages
 // (sessions, versions, streams, statistics, indexes) that LMDB keeps on the
