@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/raw_lmdb.hpp"
 #include "support/temp_store.hpp"
 
 using namespace planning;
@@ -109,6 +110,72 @@ TEST_CASE("a projection that throws fails only its own operation in a batch", "[
   CHECK(m->get(b)->status == Status::paused);
   CHECK(*m->projection_value("bomb", "last") == std::to_string(*m->head_sequence()));
   CHECK(m->verify()->ok());
+}
+
+TEST_CASE("an operation made invalid by an earlier one in its batch fails alone",
+          "[batch][failure]") {
+  TempDir dir;
+  auto m = open_store(test_options(dir));
+  const auto a = make_session(*m, "a");
+  const auto head = *m->head_sequence();
+  const auto at = m->get(a)->stream_version;
+
+  WriteBatch batch;
+  batch.update(a, {.content = "x\n", .expected_stream_version = at})
+      .update(a, {.content = "y\n", .expected_stream_version = at})  // conflict after the first
+      .archive(a)
+      .update(a, {.title = "late"})  // archived by the op before it
+      .archive(a);                   // archived -> archived
+  auto results = m->apply_batch(batch);
+  REQUIRE(results);
+  REQUIRE(results->size() == 5);
+  CHECK((*results)[0]);
+  CHECK((*results)[1].error().code == ErrorCode::conflict);
+  CHECK((*results)[2]);
+  CHECK_FALSE((*results)[3]);
+  CHECK_FALSE((*results)[4]);
+  CHECK(*m->head_sequence() == head + 2);
+  auto s = m->get(a);
+  CHECK(s->content == "x\n");
+  CHECK(s->status == Status::archived);
+  CHECK(m->verify()->ok());
+}
+
+TEST_CASE("a damaged record met mid-write fails only its own operation in a batch",
+          "[batch][failure]") {
+  // Without user projections operations are not run in nested transactions; a
+  // failure after an operation began writing must still leave nothing of it.
+  TempDir dir;
+  const auto options = test_options(dir);
+  std::string a, b;
+  std::uint64_t head = 0;
+  {
+    auto m = open_store(options);
+    a = make_session(*m, "a");
+    b = make_session(*m, "b");
+    head = *m->head_sequence();
+  }
+  // The statistics projection runs after the log append and two projections.
+  REQUIRE(planning::test::raw::put(options.path, "statistics", "s:" + b, "garbage").empty());
+  auto m = open_store(options);
+  WriteBatch batch;
+  batch.update(a, {.title = "a1"}).update(b, {.title = "b1"}).update(a, {.title = "a2"});
+  auto results = m->apply_batch(batch);
+  REQUIRE(results);
+  REQUIRE(results->size() == 3);
+  CHECK((*results)[0]);
+  CHECK_FALSE((*results)[1]);
+  CHECK((*results)[2]);
+  CHECK(*m->head_sequence() == head + 2);
+  CHECK(m->get(a)->title == "a2");
+  CHECK(m->get(b)->title == "b");
+  auto events = m->events({.from_sequence = head + 1});
+  REQUIRE(events);
+  REQUIRE(events->size() == 2);
+  for (const auto& e : *events) CHECK(e.session_id == a);
+  auto stream = m->events({.session_id = b});
+  REQUIRE(stream);
+  CHECK(stream->size() == 1);
 }
 
 TEST_CASE("signals fire once per committed batch operation, in log order", "[batch][signals]") {

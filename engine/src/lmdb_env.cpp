@@ -1,10 +1,15 @@
 #include "engine/src/lmdb_env.hpp"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -310,6 +315,51 @@ void Environment::reader_check() const {
   if (dead > 0) {
     log_to(logger_, LogLevel::info, fmt::format("cleared {} stale reader slot(s)", dead));
   }
+}
+
+namespace {
+
+// The address and length of this process's mapping of the file open on `fd`
+// (LMDB reports the map address only with MDB_FIXEDMAP): from /proc/self/maps.
+std::optional<std::pair<void*, std::size_t>> find_file_map(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return std::nullopt;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long begin = 0, end = 0, offset = 0, inode = 0;
+    unsigned major = 0, minor = 0;
+    char perms[8] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %7s %lx %x:%x %lu", &begin, &end, perms, &offset, &major,
+                    &minor, &inode) != 7) {
+      continue;
+    }
+    if (inode == st.st_ino && major == ::major(st.st_dev) && minor == ::minor(st.st_dev) &&
+        offset == 0 && perms[3] == 's') {
+      return std::pair{reinterpret_cast<void*>(begin), static_cast<std::size_t>(end - begin)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Environment::release_mapped_pages() const {
+  std::shared_lock lock(map_lock_);  // the map is not moved or resized meanwhile
+  drop_mapped_pages();
+}
+
+void Environment::release_mapped_pages(const Txn& /*live*/) const {
+  drop_mapped_pages();  // `live` holds map_lock_ shared
+}
+
+void Environment::drop_mapped_pages() const {
+  unsigned flags = 0;
+  if (::mdb_env_get_flags(env_, &flags) != 0 || (flags & MDB_WRITEMAP) != 0) return;
+  int fd = -1;
+  if (::mdb_env_get_fd(env_, &fd) != 0) return;
+  // Best effort: a failure only leaves the pages resident.
+  if (auto map = find_file_map(fd)) (void)::madvise(map->first, map->second, MADV_DONTNEED);
 }
 
 void Environment::grow_map() {

@@ -169,12 +169,22 @@ class Environment {
 
   std::uint64_t map_size() const;
   void reader_check() const;  // clears slots of dead reader processes
+  // Unmaps the pages of data.mdb this process has faulted in, so that a long
+  // scan (a rebuild) does not keep the whole file resident. The data stays in
+  // the page cache; concurrent readers refault it (the map is a read-only shared
+  // file mapping; without MDB_WRITEMAP, LMDB never writes through it). Does
+  // nothing with MDB_WRITEMAP. REQUIRES: no transaction of this thread is live.
+  void release_mapped_pages() const;
+  // The same from inside `live`, a transaction of this environment (which keeps
+  // the map from moving); pointers into the map stay valid.
+  void release_mapped_pages(const Txn& live) const;
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
   Environment() = default;
   void grow_map();
   void adopt_resized_map() const;
+  void drop_mapped_pages() const;  // REQUIRES: map_lock_ held (shared)
   Txn begin(bool write) const;
 
   // Constant after construction.

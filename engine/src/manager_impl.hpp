@@ -3,13 +3,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -107,13 +108,19 @@ class SessionManager::Impl {
   Timestamp now() const;
 
  private:
-  // Runs each write in a nested transaction of one write transaction and
-  // commits once. REQUIRES: write_mutex held. Queues the events for signals.
-  // Returns the commit's error (then every write holds it too).
+  // Runs every write in one write transaction and commits once; a failed write
+  // leaves nothing behind (see write_path.cpp). REQUIRES: write_mutex held.
+  // Queues the events for signals. Returns the commit's error (then every
+  // write holds it too).
   Result<void> commit_group(const std::vector<PendingWrite*>& writes);
+  // Runs one write in `txn` and stores its outcome; returns whether it
+  // succeeded. Unless `isolated` (then `txn` is the write's own nested
+  // transaction), a failure after the write began writing throws PartialWrite.
+  bool run_one(const detail::Txn& txn, PendingWrite& write, bool isolated);
   // One op inside `txn`; returns the resulting state and the appended event.
+  // Sets `wrote` once the op has written to `txn`.
   Result<std::pair<Session, std::optional<Event>>> apply_one(const detail::Txn& txn,
-                                                            const WriteOp& op);
+                                                             const WriteOp& op, bool& wrote);
 
  public:
   void log_message(LogLevel level, const std::string& message) const;
@@ -134,9 +141,13 @@ class SessionManager::Impl {
 
   // Group commit: guarded by group_mutex.
   std::mutex group_mutex;
-  std::condition_variable group_cv;
+  std::condition_variable group_cv;       // a group committed
+  std::condition_variable group_fill_cv;  // a write was queued (for a filling leader)
   std::deque<PendingWrite*> group_queue;
   bool group_leader_active = false;
+  bool group_leader_filling = false;  // the leader waits for the queue to fill
+  std::size_t last_group_size = 0;
+  std::chrono::steady_clock::duration group_fill_wait{};  // a quarter of the last commit
 
   // The highest log head any read transaction of this process has seen.
   // LMDB 0.9 starts a read transaction by reading the current txnid and only

@@ -1,12 +1,54 @@
 #include "engine/src/projection_set.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/event_codec.hpp"
 
 namespace planning::detail {
+
+namespace {
+
+// Events replayed between two releases of the mapped pages read so far. Each
+// event faults in a few pages of a large store at random places, each bringing
+// up to 64 KiB of neighbours (the kernel's fault-around).
+constexpr std::uint64_t kReleaseEvery = 512;
+
+// Sessions one replay transaction may touch. Each one dirties a few pages
+// (sessions, versions, streams, statistics, indexes) that LMDB keeps on the
+// heap until the commit: ~2048 x 6 x 4 KiB bounds that near 50 MiB, whatever
+// replay_batch_events says.
+constexpr std::size_t kMaxSessionsPerReplay = 2048;
+
+// A run of apply() calls over every projection (StoredProjection::begin_run):
+// finish() writes what the projections kept in memory; leaving the scope
+// without finish() (an exception) drops it.
+class RunScope {
+ public:
+  explicit RunScope(const std::vector<std::unique_ptr<StoredProjection>>& projections)
+      : projections_(projections) {
+    for (const auto& p : projections_) p->begin_run();
+  }
+  ~RunScope() {
+    if (!finished_) {
+      for (const auto& p : projections_) p->end_run(nullptr);
+    }
+  }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+  void finish(const Txn& txn) {
+    for (const auto& p : projections_) p->end_run(&txn);
+    finished_ = true;
+  }
+
+ private:
+  const std::vector<std::unique_ptr<StoredProjection>>& projections_;
+  bool finished_ = false;
+};
+
+}  // namespace
 
 ProjectionSet::ProjectionSet(Environment& env, const EventLog& log) : env_(env), log_(log) {}
 
@@ -84,6 +126,8 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
   }
   std::uint64_t last = from;
   std::uint64_t expected = from + 1;
+  RunScope run(projections_);
+  std::unordered_set<std::string> touched;
   log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
     if (seq != expected) {
       throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
@@ -95,8 +139,12 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
     }
     last = seq;
     ++expected;
-    return last - from < max_events;
+    // Keeps a long replay's resident set bounded (release_mapped_pages).
+    if ((last - from) % kReleaseEvery == 0) env_.release_mapped_pages(txn);
+    touched.insert(event->session_id);
+    return last - from < max_events && touched.size() < kMaxSessionsPerReplay;
   });
+  run.finish(txn);
   for (std::size_t i = 0; i < projections_.size(); ++i) {
     if (checkpoints[i] < last) write_checkpoint(txn, *projections_[i], last);
   }
@@ -122,6 +170,7 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
   for (;;) {
     std::uint64_t reached = 0;
     env_.write([&](Txn& txn) { replay_range(txn, head, batch, &reached); });
+    env_.release_mapped_pages();  // the pages replayed are not needed again
     if (progress) progress(reached, head);
     if (reached >= head) break;
   }
@@ -143,9 +192,11 @@ void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress)
         auto event = decode_event(seq, frame);
         if (!event) throw DecodeError(event.error().message);
         ++expected;
-        return ++n < batch;
+        if (++n % kReleaseEvery == 0) env_.release_mapped_pages(txn);
+        return n < batch;
       });
     });
+    env_.release_mapped_pages();
     if (expected == before) break;  // the log ends before the head: reported below
   }
   if (expected <= head) {

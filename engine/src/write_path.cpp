@@ -4,10 +4,19 @@
 // Durability cost is one fsync per commit, so concurrent writers share one:
 // each execute() queues its op; the first thread to find no leader becomes the
 // leader, takes every queued op and commits them in one LMDB write transaction;
-// the others wait for their results. Each op runs in a nested transaction, so a
-// rejected op (or a throwing user projection) is rolled back alone. Every caller
-// returns only after the commit holding its event is durable.
+// the others wait for their results. A rejected op fails alone and leaves
+// nothing behind: validation (decide, check_event) runs before an op writes, so
+// ops run straight in the group's transaction. Only a failure after an op began
+// writing needs a rollback of that op alone: with user projections registered
+// (which may throw) each op runs in a nested transaction; without them such a
+// failure (a damaged record) aborts the transaction and the group is redone with
+// nested transactions. Nested transactions copy every page they touch, which is
+// why they are not the default. Every caller returns only after the commit
+// holding its event is durable.
 #include "engine/src/manager_impl.hpp"
+
+#include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -22,6 +31,12 @@ using detail::Txn;
 namespace {
 // Upper bound on ops per group (bounds the transaction's dirty pages).
 constexpr std::size_t kMaxGroup = 512;
+// Upper bound on how long a leader waits for the last group's writers.
+constexpr std::chrono::steady_clock::duration kMaxFillWait = std::chrono::milliseconds(1);
+
+// Thrown out of a group run without nested transactions when an op fails after
+// it began writing: the transaction is aborted and the group redone isolated.
+struct PartialWrite {};
 }  // namespace
 
 struct SessionManager::Impl::PendingWrite {
@@ -36,6 +51,7 @@ Result<Session> SessionManager::Impl::execute(WriteOp op) {
   pending.op = &op;
   std::unique_lock lock(group_mutex);
   group_queue.push_back(&pending);
+  if (group_leader_filling) group_fill_cv.notify_one();
   while (!pending.done) {
     if (group_leader_active) {
       group_cv.wait(lock);
@@ -43,17 +59,31 @@ Result<Session> SessionManager::Impl::execute(WriteOp op) {
     }
     // Lead: commit everything queued so far (our own op included).
     group_leader_active = true;
+    // The writers of the last group come back right after its commit; the first
+    // one back waits for the others a bounded moment (a fraction of a commit),
+    // or it would commit alone while they queue behind its fsync. A lone writer
+    // (last group of one) never waits.
+    if (group_queue.size() < last_group_size) {
+      group_leader_filling = true;
+      group_fill_cv.wait_for(lock, group_fill_wait,
+                             [&] { return group_queue.size() >= last_group_size; });
+      group_leader_filling = false;
+    }
     std::vector<PendingWrite*> group;
     while (!group_queue.empty() && group.size() < kMaxGroup) {
       group.push_back(group_queue.front());
       group_queue.pop_front();
     }
+    last_group_size = group.size();
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     {
       std::lock_guard write(write_mutex);
       commit_group(group);
     }
+    const auto took = std::chrono::steady_clock::now() - started;
     lock.lock();
+    group_fill_wait = std::min<std::chrono::steady_clock::duration>(took / 4, kMaxFillWait);
     for (PendingWrite* w : group) w->done = true;
     group_leader_active = false;
     group_cv.notify_all();
@@ -85,31 +115,36 @@ Result<std::vector<Result<Session>>> SessionManager::Impl::execute_batch(
 }
 
 Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>& writes) {
-  try {
-    env->write([&](Txn& txn) {
-      for (PendingWrite* w : writes) {  // the body re-runs after a map resize
-        w->result = fail(ErrorCode::storage, "operation not run");
+  // User projections may throw mid-write: isolate each op from the start.
+  bool isolated = !projections->users().empty();
+  for (;;) {
+    try {
+      env->write([&](Txn& txn) {
+        for (PendingWrite* w : writes) {  // the body re-runs after a map resize
+          w->result = fail(ErrorCode::storage, "operation not run");
+          w->event.reset();
+        }
+        for (PendingWrite* w : writes) {
+          if (isolated) {
+            Txn nested = txn.child();
+            if (!run_one(nested, *w, true)) continue;  // `nested` aborts: nothing left behind
+            nested.commit();
+          } else {
+            run_one(txn, *w, false);
+          }
+        }
+      });
+      break;
+    } catch (const PartialWrite&) {
+      isolated = true;  // nothing was committed; redo with a nested txn per op
+    } catch (...) {
+      const Error error = detail::translate_exception(std::current_exception());
+      for (PendingWrite* w : writes) {
+        w->result = std::unexpected(error);
         w->event.reset();
       }
-      for (PendingWrite* w : writes) {
-        Txn nested = txn.child();
-        auto outcome = apply_one(nested, *w->op);
-        if (!outcome) {
-          w->result = std::unexpected(outcome.error());
-          continue;  // `nested` aborts: the op leaves nothing behind
-        }
-        nested.commit();
-        w->result = std::move(outcome->first);
-        w->event = std::move(outcome->second);
-      }
-    });
-  } catch (...) {
-    const Error error = detail::translate_exception(std::current_exception());
-    for (PendingWrite* w : writes) {
-      w->result = std::unexpected(error);
-      w->event.reset();
+      return std::unexpected(error);
     }
-    return std::unexpected(error);
   }
   for (PendingWrite* w : writes) {
     if (w->event) signal_queue.push(*w->event);  // commit order = log order
@@ -117,8 +152,22 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
   return {};
 }
 
-Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one(
-    const Txn& txn, const WriteOp& op) {
+bool SessionManager::Impl::run_one(const Txn& txn, PendingWrite& w, bool isolated) {
+  bool wrote = false;
+  auto outcome = apply_one(txn, *w.op, wrote);
+  if (!outcome) {
+    if (wrote && !isolated) throw PartialWrite{};
+    w.result = std::unexpected(outcome.error());
+    return false;
+  }
+  w.result = std::move(outcome->first);
+  w.event = std::move(outcome->second);
+  return true;
+}
+
+Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one(const Txn& txn,
+                                                                                 const WriteOp& op,
+                                                                                 bool& wrote) {
   try {
     std::optional<Session> state = load(txn, op.session_id);
     auto decision = op.decide(state, txn);
@@ -145,15 +194,20 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     if (auto check = detail::check_event(state, event); !check) {
       return std::unexpected(check.error());
     }
+    wrote = true;  // from here on a failure leaves partial writes in `txn`
     log->append(txn, event);
     projections->apply_new_event(txn, event, head.sequence);
-    Session last = state ? *state : Session{};
+    // A removal returns the last state: only then is the session copied.
+    std::optional<Session> last;
+    if (event.type == EventType::session_removed) last = state;
     detail::fold(state, event);
-    return std::pair{state ? std::move(*state) : std::move(last), std::optional<Event>(std::move(event))};
+    Session result = state ? std::move(*state) : last ? std::move(*last) : Session{};
+    return std::pair{std::move(result), std::optional<Event>(std::move(event))};
   } catch (const lmdb::error&) {
     throw;  // the enclosing transaction is unusable (e.g. MDB_MAP_FULL): redo it all
   } catch (...) {
-    // A failing user projection or a damaged record fails this op alone.
+    // A failing user projection or a damaged record fails this op alone (the
+    // caller rolls back what it wrote when `wrote` is set).
     return std::unexpected(detail::translate_exception(std::current_exception()));
   }
 }

@@ -10,10 +10,11 @@
 #include <cstdint>
 #include <istream>
 #include <optional>
-#include <sstream>
-#include <streambuf>
+#include <ostream>
 #include <stdexcept>
+#include <streambuf>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <cereal/archives/portable_binary.hpp>
@@ -135,15 +136,101 @@ void fields(Archive& ar, Fields&... fs) {
   (field(ar, fs), ...);
 }
 
+// A streambuf that appends what is written to a caller's string.
+class StringSink final : public std::streambuf {
+ public:
+  void target(std::string* out) noexcept { out_ = out; }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_->append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof()))
+      out_->push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string* out_ = nullptr;
+};
+
+// A streambuf reading a caller's bytes in place.
+class ViewSource final : public std::streambuf {
+ public:
+  void view(std::string_view v) noexcept {
+    char* p = const_cast<char*>(v.data());
+    setg(p, p, p + v.size());
+  }
+};
+
+// Streams for the record codec. Building a std::ios costs more than encoding a
+// small record (basic_ios::init and its locale lookups), so each thread keeps
+// one of each and reuses it; a nested encode/decode on the same thread (while
+// the thread's stream is busy) builds its own.
+struct RecordStreams {
+  StringSink sink;
+  std::ostream out{&sink};
+  ViewSource source;
+  std::istream in{&source};
+  bool out_busy = false;
+  bool in_busy = false;
+  std::string buffer;  // encode_record's output while out_busy
+};
+inline thread_local RecordStreams tls_record_streams;
+// Largest encode buffer a thread keeps between records.
+inline constexpr std::size_t kKeptEncodeBuffer = std::size_t{1} << 20;
+
+// Marks one of a thread's streams busy for a scope.
+class StreamLease {
+ public:
+  explicit StreamLease(bool& busy) : busy_(busy) { busy_ = true; }
+  ~StreamLease() { busy_ = false; }
+  StreamLease(const StreamLease&) = delete;
+  StreamLease& operator=(const StreamLease&) = delete;
+
+ private:
+  bool& busy_;
+};
+
+template <typename Write>
+void encode_with(RecordStreams& streams, std::string& bytes, Write& write) {
+  streams.sink.target(&bytes);
+  streams.out.clear();
+  cereal::PortableBinaryOutputArchive ar(streams.out);
+  write(ar);
+}
+
 // Encodes one record: `write(archive)` serializes its fields.
 template <typename Write>
 std::string encode_record(Write&& write) {
-  std::ostringstream out(std::ios::binary);
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
-    write(ar);
+  RecordStreams& tls = tls_record_streams;
+  if (tls.out_busy) {
+    std::string bytes;
+    RecordStreams own;
+    encode_with(own, bytes, write);
+    return bytes;
   }
-  return std::move(out).str();
+  StreamLease lease(tls.out_busy);
+  // Encoded into a buffer that keeps its capacity, then copied once: appending
+  // field by field to a fresh string reallocates it several times.
+  tls.buffer.clear();
+  encode_with(tls, tls.buffer, write);
+  std::string bytes = tls.buffer;
+  if (tls.buffer.capacity() > kKeptEncodeBuffer) std::string().swap(tls.buffer);
+  return bytes;
+}
+
+template <typename Read>
+void decode_with(RecordStreams& streams, std::string_view bytes, Read& read) {
+  streams.source.view(bytes);
+  streams.in.clear();
+  cereal::PortableBinaryInputArchive ar(streams.in);
+  read(ar);
+  if (streams.in.peek() != std::char_traits<char>::eof()) {
+    throw DecodeError("trailing bytes in record");
+  }
 }
 
 // Decodes one record in place from `bytes` (no copy), bounding every length by
@@ -151,16 +238,14 @@ std::string encode_record(Write&& write) {
 template <typename Read>
 void decode_record(std::string_view bytes, Read&& read) {
   DecodeBudget budget(bytes.size());
-  struct ViewBuf : std::streambuf {
-    explicit ViewBuf(std::string_view v) {
-      char* p = const_cast<char*>(v.data());
-      setg(p, p, p + v.size());
-    }
-  } buf(bytes);
-  std::istream in(&buf);
-  cereal::PortableBinaryInputArchive ar(in);
-  read(ar);
-  if (in.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes in record");
+  RecordStreams& tls = tls_record_streams;
+  if (tls.in_busy) {
+    RecordStreams own;
+    decode_with(own, bytes, read);
+  } else {
+    StreamLease lease(tls.in_busy);
+    decode_with(tls, bytes, read);
+  }
 }
 
 }  // namespace planning::detail

@@ -11,11 +11,32 @@ std::uint64_t checksum64(std::string_view bytes) noexcept {
   return XXH3_64bits(bytes.data(), bytes.size());
 }
 
+namespace {
+
+// EVP_Digest fetches the algorithm and allocates a context on every call, which
+// costs about as much as hashing a small event: fetch once, and keep one
+// context per thread.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct DigestContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
 Hash256 sha256(std::string_view bytes) {
+  thread_local DigestContext context;
   Hash256 out{};
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != out.size()) {
+  const EVP_MD* md = sha256_md();
+  if (md == nullptr || context.ctx == nullptr ||
+      EVP_DigestInit_ex2(context.ctx, md, nullptr) != 1 ||
+      EVP_DigestUpdate(context.ctx, bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(context.ctx, out.data(), &len) != 1 || len != out.size()) {
     throw std::runtime_error("SHA-256 failed");
   }
   return out;

@@ -10,6 +10,8 @@
 // Times are ordered_time() big-endian, so byte order is time order.
 #include "projections/src/indexes.hpp"
 
+#include <unordered_map>
+
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/hashing.hpp"
@@ -73,58 +75,139 @@ class IndexesProjection final : public StoredProjection {
 
   void apply(const Txn& txn, const Event& event) override {
     const std::string& id = event.session_id;
-    std::optional<Session> partial;
-    if (auto bytes = kv_get(txn, dbs_.idx_fields, id)) {
-      const IndexedFields old = decode_fields(*bytes);
-      remove_entries(txn, id, old);
-      Session s;
-      s.id = id;
-      s.status = old.status;
-      s.created_at = old.created_at;
-      s.updated_at = old.updated_at;
-      s.repository_path = old.repository_path;
-      s.repository_url = old.repository_url;
-      s.project_id = old.project_id;
-      partial = std::move(s);
-    }
-    fold(partial, event);
-    if (!partial) {
-      kv_del(txn, dbs_.idx_fields, id);
+    if (!in_run_) {
+      const std::optional<IndexedFields> old = load(txn, id);
+      store(txn, id, old, next(old, event));
       return;
     }
-    IndexedFields now{partial->status,          partial->created_at,     partial->updated_at,
-                      partial->repository_path, partial->repository_url, partial->project_id};
-    add_entries(txn, id, now);
-    kv_put(txn, dbs_.idx_fields, id, encode_fields(now));
+    // In a run each session's entries are rewritten once, from the fields
+    // stored before the run to the fields after its last event.
+    auto [it, fresh] = run_.try_emplace(id);
+    if (fresh) it->second.now = it->second.stored = load(txn, id);
+    it->second.now = next(it->second.now, event);
+  }
+
+  void begin_run() override {
+    run_.clear();
+    in_run_ = true;
+  }
+
+  void end_run(const Txn* txn) override {
+    if (txn) {
+      for (const auto& [id, c] : run_) store(*txn, id, c.stored, c.now);
+    }
+    run_.clear();
+    in_run_ = false;
   }
 
  private:
-  void remove_entries(const Txn& txn, const std::string& id, const IndexedFields& f) {
-    const std::string created = time_id_key(f.created_at, id);
-    kv_del(txn, dbs_.idx_status, status_key(f.status), created);
-    kv_del(txn, dbs_.idx_created, created);
-    kv_del(txn, dbs_.idx_updated, time_id_key(f.updated_at, id));
-    if (!f.repository_path.empty()) {
-      kv_del(txn, dbs_.idx_repo_path, string_key(f.repository_path), created);
-    }
-    if (!f.repository_url.empty()) {
-      kv_del(txn, dbs_.idx_repo_url, string_key(f.repository_url), created);
-    }
-    if (!f.project_id.empty()) kv_del(txn, dbs_.idx_project, string_key(f.project_id), created);
+  std::optional<IndexedFields> load(const Txn& txn, const std::string& id) const {
+    auto bytes = kv_get(txn, dbs_.idx_fields, id);
+    if (!bytes) return std::nullopt;
+    return decode_fields(*bytes);
   }
 
-  void add_entries(const Txn& txn, const std::string& id, const IndexedFields& f) {
+  // The indexed fields after `event`, from those before it.
+  static std::optional<IndexedFields> next(const std::optional<IndexedFields>& old,
+                                           const Event& event) {
+    std::optional<Session> partial;
+    if (old) {
+      Session s;
+      s.id = event.session_id;
+      s.status = old->status;
+      s.created_at = old->created_at;
+      s.updated_at = old->updated_at;
+      s.repository_path = old->repository_path;
+      s.repository_url = old->repository_url;
+      s.project_id = old->project_id;
+      partial = std::move(s);
+    }
+    fold(partial, event);
+    if (!partial) return std::nullopt;
+    return IndexedFields{partial->status,          partial->created_at,     partial->updated_at,
+                         partial->repository_path, partial->repository_url, partial->project_id};
+  }
+
+  // Moves the session's entries from `old` to `now` (either may be absent).
+  // Only the entries whose key changed are rewritten (a content update moves
+  // only idx_updated); the resulting entries are the same as a full rewrite's.
+  void store(const Txn& txn, const std::string& id, const std::optional<IndexedFields>& old,
+             const std::optional<IndexedFields>& now) {
+    if (!now) {
+      if (old) {
+        remove_entries(txn, id, *old, nullptr);
+        kv_del(txn, dbs_.idx_fields, id);
+      }
+      return;
+    }
+    if (old) remove_entries(txn, id, *old, &*now);
+    add_entries(txn, id, *now, old ? &*old : nullptr);
+    if (!old || !same_fields(*old, *now)) kv_put(txn, dbs_.idx_fields, id, encode_fields(*now));
+  }
+
+  // A session touched by the current run (see StoredProjection::begin_run).
+  struct Cached {
+    std::optional<IndexedFields> stored;  // as in the database before the run
+    std::optional<IndexedFields> now;
+  };
+  bool in_run_ = false;
+  std::unordered_map<std::string, Cached> run_;
+
+  static bool same_fields(const IndexedFields& a, const IndexedFields& b) {
+    return a.status == b.status && a.created_at == b.created_at && a.updated_at == b.updated_at &&
+           a.repository_path == b.repository_path && a.repository_url == b.repository_url &&
+           a.project_id == b.project_id;
+  }
+
+  // Which entries of `a` differ from those of `b` (all of them when `b` is null).
+  struct Changed {
+    bool status, created, updated, repo_path, repo_url, project;
+  };
+  static Changed changed(const IndexedFields& a, const IndexedFields* b) {
+    if (!b) return {true, true, true, true, true, true};
+    const bool created = a.created_at != b->created_at;
+    return {created || a.status != b->status,
+            created,
+            a.updated_at != b->updated_at,
+            created || a.repository_path != b->repository_path,
+            created || a.repository_url != b->repository_url,
+            created || a.project_id != b->project_id};
+  }
+
+  // Removes the entries of `f` that `next` does not have (all when null).
+  void remove_entries(const Txn& txn, const std::string& id, const IndexedFields& f,
+                      const IndexedFields* next) {
+    const Changed c = changed(f, next);
     const std::string created = time_id_key(f.created_at, id);
-    kv_put(txn, dbs_.idx_status, status_key(f.status), created, MDB_NODUPDATA);
-    kv_put(txn, dbs_.idx_created, created, "");
-    kv_put(txn, dbs_.idx_updated, time_id_key(f.updated_at, id), "");
-    if (!f.repository_path.empty()) {
+    if (c.status) kv_del(txn, dbs_.idx_status, status_key(f.status), created);
+    if (c.created) kv_del(txn, dbs_.idx_created, created);
+    if (c.updated) kv_del(txn, dbs_.idx_updated, time_id_key(f.updated_at, id));
+    if (c.repo_path && !f.repository_path.empty()) {
+      kv_del(txn, dbs_.idx_repo_path, string_key(f.repository_path), created);
+    }
+    if (c.repo_url && !f.repository_url.empty()) {
+      kv_del(txn, dbs_.idx_repo_url, string_key(f.repository_url), created);
+    }
+    if (c.project && !f.project_id.empty()) {
+      kv_del(txn, dbs_.idx_project, string_key(f.project_id), created);
+    }
+  }
+
+  // Adds the entries of `f` that `previous` did not have (all when null).
+  void add_entries(const Txn& txn, const std::string& id, const IndexedFields& f,
+                   const IndexedFields* previous) {
+    const Changed c = changed(f, previous);
+    const std::string created = time_id_key(f.created_at, id);
+    if (c.status) kv_put(txn, dbs_.idx_status, status_key(f.status), created, MDB_NODUPDATA);
+    if (c.created) kv_put(txn, dbs_.idx_created, created, "");
+    if (c.updated) kv_put(txn, dbs_.idx_updated, time_id_key(f.updated_at, id), "");
+    if (c.repo_path && !f.repository_path.empty()) {
       kv_put(txn, dbs_.idx_repo_path, string_key(f.repository_path), created, MDB_NODUPDATA);
     }
-    if (!f.repository_url.empty()) {
+    if (c.repo_url && !f.repository_url.empty()) {
       kv_put(txn, dbs_.idx_repo_url, string_key(f.repository_url), created, MDB_NODUPDATA);
     }
-    if (!f.project_id.empty()) {
+    if (c.project && !f.project_id.empty()) {
       kv_put(txn, dbs_.idx_project, string_key(f.project_id), created, MDB_NODUPDATA);
     }
   }

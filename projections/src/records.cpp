@@ -37,24 +37,34 @@ void version_fields(Archive& ar, VersionRecord& r) {
 }  // namespace
 
 std::string encode_session(const Session& session) {
-  Session copy = session;
-  std::string metadata = session.metadata.dump();
-  return encode_record([&](auto& ar) { session_fields(ar, copy, metadata); });
+  return encode_session(session, session.metadata.dump());
+}
+
+std::string encode_session(const Session& session, const std::string& metadata_json) {
+  // Saving only reads the fields: the non-const references never write.
+  Session& s = const_cast<Session&>(session);
+  std::string& metadata = const_cast<std::string&>(metadata_json);
+  return encode_record([&](auto& ar) { session_fields(ar, s, metadata); });
 }
 
 Session decode_session(std::string_view bytes) {
-  Session s;
   std::string metadata;
-  decode_record(bytes, [&](auto& ar) { session_fields(ar, s, metadata); });
+  Session s = decode_session(bytes, metadata);
   auto parsed = nlohmann::json::parse(metadata, nullptr, false);
   if (!parsed.is_object()) throw DecodeError("session record metadata is not a JSON object");
   s.metadata = std::move(parsed);
   return s;
 }
 
+Session decode_session(std::string_view bytes, std::string& metadata_json) {
+  Session s;
+  decode_record(bytes, [&](auto& ar) { session_fields(ar, s, metadata_json); });
+  return s;
+}
+
 std::string encode_version(const VersionRecord& record) {
-  VersionRecord copy = record;
-  return encode_record([&](auto& ar) { version_fields(ar, copy); });
+  VersionRecord& r = const_cast<VersionRecord&>(record);  // saving only reads
+  return encode_record([&](auto& ar) { version_fields(ar, r); });
 }
 
 VersionRecord decode_version(std::string_view bytes) {

@@ -14,6 +14,10 @@ namespace planning::detail {
 
 std::string encode_session(const Session& session);
 Session decode_session(std::string_view bytes);
+// The same record with the metadata as its stored JSON text (`metadata_json`),
+// neither dumped nor parsed; the returned Session's metadata is left empty.
+std::string encode_session(const Session& session, const std::string& metadata_json);
+Session decode_session(std::string_view bytes, std::string& metadata_json);
 
 // A version entry; the content lives in the log at `content_seq`.
 struct VersionRecord {

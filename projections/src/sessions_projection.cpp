@@ -1,4 +1,6 @@
 // Projection "sessions": id -> current Session record.
+#include <unordered_map>
+
 #include "projections/src/records.hpp"
 #include "projections/src/session_fold.hpp"
 #include "projections/src/stored_projection.hpp"
@@ -6,6 +8,15 @@
 namespace planning::detail {
 
 namespace {
+
+bool replaces_metadata(const Event& event) {
+  if (std::holds_alternative<SessionCreated>(event.payload)) return true;
+  const auto* update = std::get_if<SessionUpdated>(&event.payload);
+  return update && update->metadata_json;
+}
+
+// Bytes of cached sessions after which a run writes them out.
+constexpr std::size_t kMaxRunBytes = std::size_t{16} << 20;
 
 class SessionsProjection final : public StoredProjection {
  public:
@@ -16,18 +27,79 @@ class SessionsProjection final : public StoredProjection {
   void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
 
   void apply(const Txn& txn, const Event& event) override {
-    std::optional<Session> state;
-    if (auto bytes = kv_get(txn, dbi_, event.session_id)) state = decode_session(*bytes);
-    fold(state, event);
-    if (state) {
-      kv_put(txn, dbi_, event.session_id, encode_session(*state));
-    } else {
-      kv_del(txn, dbi_, event.session_id);
+    if (!in_run_) {
+      Cached c = load(txn, event.session_id);
+      fold_into(c, event);
+      store(txn, event.session_id, c);
+      return;
     }
+    // In a run the session stays decoded between its events and is written
+    // once (a replay batch touches each session many times).
+    auto [it, fresh] = run_.try_emplace(event.session_id);
+    if (fresh) it->second = load(txn, event.session_id);
+    Cached& c = it->second;
+    fold_into(c, event);
+    run_bytes_ -= c.bytes;
+    c.bytes = (c.state ? c.state->content.size() : 0) + c.metadata.size() + 512;
+    run_bytes_ += c.bytes;
+    if (run_bytes_ > kMaxRunBytes) flush(txn);
+  }
+
+  void begin_run() override {
+    drop();
+    in_run_ = true;
+  }
+
+  void end_run(const Txn* txn) override {
+    if (txn) flush(*txn);
+    drop();
+    in_run_ = false;
   }
 
  private:
+  // A session as decoded, its metadata kept as the stored JSON text.
+  struct Cached {
+    std::optional<Session> state;
+    std::string metadata;
+    std::size_t bytes = 0;  // estimate, for kMaxRunBytes
+  };
+
+  Cached load(const Txn& txn, const std::string& id) const {
+    Cached c;
+    if (auto bytes = kv_get(txn, dbi_, id)) c.state = decode_session(*bytes, c.metadata);
+    return c;
+  }
+
+  static void fold_into(Cached& c, const Event& event) {
+    // The metadata stays JSON text unless the event replaces it: parsing and
+    // dumping it for every event cost more than the rest of the record.
+    fold(c.state, event);
+    if (c.state && replaces_metadata(event)) c.metadata = c.state->metadata.dump();
+  }
+
+  void store(const Txn& txn, const std::string& id, const Cached& c) const {
+    if (c.state) {
+      kv_put(txn, dbi_, id, encode_session(*c.state, c.metadata));
+    } else {
+      kv_del(txn, dbi_, id);
+    }
+  }
+
+  void flush(const Txn& txn) {
+    for (const auto& [id, c] : run_) store(txn, id, c);
+    drop();
+  }
+
+  void drop() {
+    run_.clear();
+    run_bytes_ = 0;
+  }
+
   MDB_dbi dbi_;
+  // The sessions of the current run (see StoredProjection::begin_run).
+  bool in_run_ = false;
+  std::unordered_map<std::string, Cached> run_;
+  std::size_t run_bytes_ = 0;
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 // contributes to them (so a change can subtract the old contribution).
 //   "counters"  -> Counters
 //   "s:" + id   -> Contribution
+#include <unordered_map>
+
 #include <planning/queries.hpp>
 
 #include "events/src/cereal_fields.hpp"
@@ -60,33 +62,89 @@ class StatisticsProjection final : public StoredProjection {
   void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
 
   void apply(const Txn& txn, const Event& event) override {
-    Counters counters = read_counters(txn, dbi_);
     const std::string key = "s:" + event.session_id;
-    std::optional<Session> partial;
-    if (auto bytes = kv_get(txn, dbi_, key)) {
-      const auto old = decode<Contribution>(*bytes, [](auto& ar, auto& v) { contribution_fields(ar, v); });
-      add(counters, old, -1);
-      Session s;
-      s.id = event.session_id;
-      s.status = old.status;
-      s.current_version = old.versions;
-      if (old.has_content) s.content = "x";  // only emptiness matters here
-      partial = std::move(s);
+    if (!in_run_) {
+      Counters counters = read_counters(txn, dbi_);
+      const std::optional<Contribution> now = next(counters, load(txn, key), event);
+      store(txn, key, now);
+      write_counters(txn, counters);
+      return;
     }
-    fold(partial, event);
-    if (partial) {
-      const Contribution now{partial->status, partial->current_version, !partial->content.empty()};
-      add(counters, now, +1);
-      kv_put(txn, dbi_, key, encode(now, [](auto& ar, auto& v) { contribution_fields(ar, v); }));
-    } else {
-      kv_del(txn, dbi_, key);
-      counters.removed += 1;
+    // In a run the counters and each session's contribution stay in memory
+    // and are written once, by end_run.
+    if (!run_counters_) run_counters_ = read_counters(txn, dbi_);
+    auto [it, fresh] = run_.try_emplace(key);
+    if (fresh) it->second = load(txn, key);
+    it->second = next(*run_counters_, it->second, event);
+  }
+
+  void begin_run() override {
+    run_counters_ = std::nullopt;
+    run_.clear();
+    in_run_ = true;
+  }
+
+  void end_run(const Txn* txn) override {
+    if (txn) {
+      for (const auto& [key, contribution] : run_) store(*txn, key, contribution);
+      if (run_counters_) write_counters(*txn, *run_counters_);
     }
-    kv_put(txn, dbi_, kCountersKey, encode(counters, [](auto& ar, auto& v) { counter_fields(ar, v); }));
+    run_counters_ = std::nullopt;
+    run_.clear();
+    in_run_ = false;
   }
 
  private:
+  std::optional<Contribution> load(const Txn& txn, const std::string& key) const {
+    auto bytes = kv_get(txn, dbi_, key);
+    if (!bytes) return std::nullopt;
+    return decode<Contribution>(*bytes, [](auto& ar, auto& v) { contribution_fields(ar, v); });
+  }
+
+  // The session's contribution after `event`, from the one before it (absent:
+  // no session yet, or removed); moves `counters` from one to the other.
+  static std::optional<Contribution> next(Counters& counters,
+                                          const std::optional<Contribution>& old,
+                                          const Event& event) {
+    std::optional<Session> partial;
+    if (old) {
+      add(counters, *old, -1);
+      Session s;
+      s.id = event.session_id;
+      s.status = old->status;
+      s.current_version = old->versions;
+      if (old->has_content) s.content = "x";  // only emptiness matters here
+      partial = std::move(s);
+    }
+    fold(partial, event);
+    if (!partial) {
+      counters.removed += 1;
+      return std::nullopt;
+    }
+    const Contribution now{partial->status, partial->current_version, !partial->content.empty()};
+    add(counters, now, +1);
+    return now;
+  }
+
+  void store(const Txn& txn, const std::string& key, const std::optional<Contribution>& c) const {
+    if (c) {
+      kv_put(txn, dbi_, key, encode(*c, [](auto& ar, auto& v) { contribution_fields(ar, v); }));
+    } else {
+      kv_del(txn, dbi_, key);
+    }
+  }
+
+  void write_counters(const Txn& txn, Counters counters) const {
+    kv_put(txn, dbi_, kCountersKey,
+           encode(counters, [](auto& ar, auto& v) { counter_fields(ar, v); }));
+  }
+
   MDB_dbi dbi_;
+  // The current run's state (see StoredProjection::begin_run): the counters
+  // once read, and the contributions of the sessions it touched.
+  bool in_run_ = false;
+  std::optional<Counters> run_counters_;
+  std::unordered_map<std::string, std::optional<Contribution>> run_;
 };
 
 }  // namespace

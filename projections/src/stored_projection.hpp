@@ -24,6 +24,12 @@ class StoredProjection {
   // Folds one event. Events arrive in sequence order, each exactly once
   // between clears.
   virtual void apply(const Txn& txn, const Event& event) = 0;
+  // A run: many apply() calls in one transaction (a replay batch). Between
+  // begin_run() and end_run() a projection may keep records in memory; end_run
+  // writes them when `txn` is given, and drops them when it is null (the
+  // transaction failed). Outside a run every apply() writes through.
+  virtual void begin_run() {}
+  virtual void end_run(const Txn* /*txn*/) {}
 };
 
 // Built-in projections (one file each).

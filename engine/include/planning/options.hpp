@@ -47,7 +47,8 @@ struct Options {
   // User projections, caught up during open().
   std::vector<std::shared_ptr<Projection>> projections;
   // Events applied per write transaction while catching up / rebuilding. Bounds
-  // memory; progress survives a crash between batches.
+  // memory; progress survives a crash between batches. A transaction also ends
+  // once it has touched 2048 sessions (their dirty pages are held in memory).
   std::size_t replay_batch_events = 20000;
 };
 
