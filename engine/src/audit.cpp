@@ -10,6 +10,7 @@
 
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/validation.hpp"
+#include "engine/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/event_codec.hpp"
 #include "events/src/hashing.hpp"
@@ -132,6 +133,7 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
     Hash256 prev_hash{};
     bool chain_intact = true;
     constexpr std::size_t kChunk = 2048;
+    detail::ContentResolver resolver(*impl_->log);
     for (;;) {
       std::vector<Event> chunk;
       bool done = false;
@@ -149,7 +151,7 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
           }
           expected = seq + 1;
           ++report.events_checked;
-          auto event = detail::decode_event(seq, frame);
+          auto event = resolver.decode(txn, seq, frame);
           if (!event) {
             report.issues.push_back(VerifyIssue{seq, event.error().message});
             chain_intact = false;

@@ -24,11 +24,11 @@ LogHead EventLog::head(const Txn& txn) const {
   return head;
 }
 
-std::string EventLog::append(const Txn& txn, Event& event) const {
+std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* base) const {
   const LogHead current = head(txn);
   event.sequence = current.sequence + 1;
   event.prev_hash = current.hash;
-  std::string frame = encode_event(event);
+  std::string frame = encode_event(event, EncodeOptions{.base = base});
   kv_put(txn, dbs_.log, be64(event.sequence), frame, MDB_APPEND);
 
   std::string head_record = be64(event.sequence);
@@ -40,15 +40,6 @@ std::string EventLog::append(const Txn& txn, Event& event) const {
 
 std::optional<std::string_view> EventLog::frame(const Txn& txn, std::uint64_t sequence) const {
   return kv_get(txn, dbs_.log, be64(sequence));
-}
-
-Result<Event> EventLog::read(const Txn& txn, std::uint64_t sequence) const {
-  auto bytes = frame(txn, sequence);
-  if (!bytes) {
-    return fail(ErrorCode::corruption,
-                "event " + std::to_string(sequence) + " is missing from the log");
-  }
-  return decode_event(sequence, *bytes);
 }
 
 void EventLog::scan(const Txn& txn, std::uint64_t from, std::uint64_t to,

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/src/content_resolver.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/session_fold.hpp"
@@ -145,7 +146,11 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     if (auto check = detail::check_event(state, event); !check) {
       return std::unexpected(check.error());
     }
-    log->append(txn, event);
+    std::optional<detail::ContentBase> base;
+    if (state && detail::content_of(event) != nullptr) {
+      base = detail::content_base_for(txn, env->dbs(), *log, *state);
+    }
+    log->append(txn, event, base ? &*base : nullptr);
     projections->apply_new_event(txn, event, head.sequence);
     Session last = state ? *state : Session{};
     detail::fold(state, event);

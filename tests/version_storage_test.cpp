@@ -1,0 +1,449 @@
+// Compact version storage (docs/FORMAT.md, "Stored content"): content events are
+// stored as keyframes or line deltas, yet every read — get_version, session_at,
+// events(), export — returns the full text byte for byte. Covers keyframe
+// boundaries, stores written in the old full-content schema (v1) and mixed
+// logs, corrupt stored content, and export/import.
+#include <planning/planning.hpp>
+
+#include <random>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
+#include "events/src/content_codec.hpp"
+#include "events/src/event_codec.hpp"
+#include "events/src/hashing.hpp"
+#include "events/src/line_delta.hpp"
+#include "support/raw_lmdb.hpp"
+#include "support/temp_store.hpp"
+#include "support/test_helpers.hpp"
+
+using namespace planning;
+using namespace planning::test;
+
+namespace {
+
+// A line of awkward bytes: CRLF endings, NULs, multi-byte UTF-8, long lines.
+std::string random_line(std::mt19937_64& rng) {
+  std::string line;
+  switch (rng() % 10) {
+    case 0: line = std::string("\0nul\0", 5); break;
+    case 1: line = "caf\xc3\xa9 \xf0\x9f\x98\x80"; break;  // invalid UTF-8: codec tests only
+    case 2: line = std::string(5000 + rng() % 5000, static_cast<char>('a' + rng() % 26)); break;
+    case 3: line = ""; break;
+    default: line = "- item " + std::to_string(rng() % 100000) + " of the plan";
+  }
+  line += (rng() % 4 == 0) ? "\r\n" : "\n";
+  return line;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t nl = text.find('\n', at);
+    const std::size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    lines.push_back(text.substr(at, end - at));
+    at = end;
+  }
+  return lines;
+}
+
+// Rewrites, inserts and deletes a few lines; sometimes drops the final newline
+// or replaces everything.
+std::string edit(const std::string& text, std::mt19937_64& rng) {
+  if (rng() % 25 == 0) return "";
+  if (rng() % 25 == 0) {
+    std::string fresh;
+    for (int i = 0; i < 20; ++i) fresh += random_line(rng);
+    return fresh;
+  }
+  std::vector<std::string> lines = split(text);
+  const std::size_t edits = 1 + rng() % 3;
+  for (std::size_t i = 0; i < edits; ++i) {
+    const std::size_t at = lines.empty() ? 0 : rng() % lines.size();
+    switch (rng() % 3) {
+      case 0:
+        if (!lines.empty()) lines[at] = random_line(rng);
+        break;
+      case 1: lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), random_line(rng)); break;
+      default:
+        if (!lines.empty()) lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+  }
+  std::string out;
+  for (const auto& l : lines) out += l;
+  if (!out.empty() && rng() % 8 == 0 && out.back() == '\n') out.pop_back();
+  if (out.empty()) out = "x";  // an update with identical empty content makes no version
+  return out;
+}
+
+std::string initial_document(std::mt19937_64& rng) {
+  std::string doc = "# Plan\r\n";
+  for (int i = 0; i < 200; ++i) doc += random_line(rng);
+  return doc;
+}
+
+// How the content of every content event of the store is stored (log order).
+// Closes and reopens `m`: LMDB forbids a second environment on one store in a
+// process.
+std::vector<detail::StoredContent> stored_contents(std::unique_ptr<SessionManager>& m,
+                                                    const TempDir& dir) {
+  const std::uint64_t head = head_of(*m);
+  m.reset();
+  std::vector<detail::StoredContent> out;
+  for (std::uint64_t seq = 1; seq <= head; ++seq) {
+    std::optional<std::string> frame;
+    REQUIRE(raw::get(test_options(dir).path, "log", raw::seq_key(seq), frame).empty());
+    REQUIRE(frame.has_value());
+    auto stored = detail::peek_stored_content(seq, *frame);
+    REQUIRE(stored.has_value());
+    if (*stored) out.push_back(**stored);
+  }
+  m = open_store(test_options(dir));
+  return out;
+}
+
+std::string frame_at(const std::filesystem::path& path, std::uint64_t seq) {
+  std::optional<std::string> frame;
+  REQUIRE(raw::get(path, "log", raw::seq_key(seq), frame).empty());
+  REQUIRE(frame.has_value());
+  return *frame;
+}
+
+// Rewrites the whole log in the old full-content schema (v1), re-chaining the
+// hashes and the head record, as a store written by an older build would be.
+void downgrade_to_v1(const std::filesystem::path& path, const std::vector<Event>& events) {
+  Hash256 prev{};
+  for (Event e : events) {
+    e.prev_hash = prev;
+    const std::string frame =
+        detail::encode_event(e, {.schema_version = detail::kFullContentSchemaVersion});
+    REQUIRE(raw::put(path, "log", raw::seq_key(e.sequence), frame).empty());
+    prev = detail::sha256(frame);
+  }
+  std::string head = raw::seq_key(events.back().sequence);
+  head.append(reinterpret_cast<const char*>(prev.data()), prev.size());
+  REQUIRE(raw::put(path, "meta", "head", head).empty());
+}
+
+// Recomputes both checksums of a frame whose body was edited.
+std::string reseal(std::string frame) {
+  std::string sum;
+  detail::put_be<std::uint64_t>(sum, detail::checksum64(std::string_view(frame).substr(84)));
+  frame.replace(36, 8, sum);
+  sum.clear();
+  detail::put_be<std::uint64_t>(sum, detail::checksum64(std::string_view(frame).substr(0, 76)));
+  frame.replace(76, 8, sum);
+  return frame;
+}
+
+// Model of one session's versions, checked against every read path.
+struct Model {
+  std::string id;
+  std::vector<std::string> versions{""};  // index = version number
+  std::string content;
+};
+
+void check_all_reads(const SessionManager& m, const Model& model) {
+  const Session now = PLAN_OK(m.get(model.id));
+  CHECK(now.content == model.content);
+  REQUIRE(now.current_version + 1 == model.versions.size());
+  for (std::uint32_t n = 1; n < model.versions.size(); ++n) {
+    INFO("version " << n);
+    const Version v = PLAN_OK(m.get_version(model.id, n));
+    CHECK(v.content == model.versions[n]);
+    // Time travel to the event that made the version sees the same content
+    // (create_version snapshots the current content, so it applies as well).
+    const Session then = PLAN_OK(m.session_at(model.id, v.event_seq));
+    CHECK(then.content == model.versions[n]);
+  }
+}
+
+void check_events_carry_full_content(const SessionManager& m) {
+  // Replaying events() from scratch yields the same content as the projection.
+  std::map<std::string, std::string> content;
+  for (const Event& e : PLAN_OK(m.events(EventQuery{}))) {
+    if (const std::string* c = detail::content_of(e)) content[e.session_id] = *c;
+  }
+  for (const auto& [id, text] : content) {
+    auto s = m.get(id);
+    if (s) CHECK(s->content == text);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("line deltas rebuild the target byte for byte", "[versions][storage]") {
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> edge = {
+      "", "\n", "no newline", "a\r\nb\r\n", std::string("\0\0\n\0", 4), "\xff\xfe\n\xc3",
+      std::string(1 << 20, 'x'), "a\nb\nc", "a\nb\nc\n"};
+  for (const auto& base : edge) {
+    for (const auto& target : edge) {
+      const std::string script = detail::make_line_delta(base, target);
+      CHECK(detail::apply_line_delta(base, script, target.size()) == target);
+    }
+  }
+  std::string text = initial_document(rng);
+  for (int i = 0; i < 200; ++i) {
+    const std::string next = edit(text, rng);
+    const std::string script = detail::make_line_delta(text, next);
+    REQUIRE(detail::apply_line_delta(text, script, next.size()) == next);
+    text = next;
+  }
+}
+
+TEST_CASE("a damaged edit script is rejected, never read past its base", "[versions][storage]") {
+  const std::string base = "one\ntwo\n";
+  const std::string script = detail::make_line_delta(base, "two\none\nthree\n");
+  CHECK_THROWS_AS(detail::apply_line_delta("one\n", script, 14), detail::DecodeError);
+  CHECK_THROWS_AS(detail::apply_line_delta(base, script, 13), detail::DecodeError);
+  CHECK_THROWS_AS(detail::apply_line_delta(base, script, 15), detail::DecodeError);
+  CHECK_THROWS_AS(detail::apply_line_delta(base, script.substr(0, script.size() - 1), 14),
+                  detail::DecodeError);
+  CHECK_THROWS_AS(detail::apply_line_delta(base, "\x07", 0), detail::DecodeError);
+  CHECK_THROWS_AS(detail::apply_line_delta(base, std::string("\x00\x80", 2), 1),
+                  detail::DecodeError);
+}
+
+TEST_CASE("stored content picks the smallest form and checks the base", "[versions][storage]") {
+  std::mt19937_64 rng(11);
+  const std::string base = initial_document(rng);
+  const std::string next = edit(base, rng);
+  const detail::ContentBase good{5, 0, detail::checksum64(base), base};
+  auto parsed = [](const std::string& blob) { return detail::parse_stored_content(blob, 6); };
+
+  const std::string delta = detail::store_content(next, &good);
+  CHECK(parsed(delta).kind == detail::ContentKind::delta);
+  CHECK(parsed(delta).depth == 1);
+  CHECK(detail::load_content(parsed(delta), base) == next);
+  CHECK_THROWS_AS(detail::load_content(parsed(delta), "X" + base), detail::DecodeError);
+
+  // A base whose checksum disagrees with its text is never used.
+  detail::ContentBase stale = good;
+  stale.checksum ^= 1;
+  CHECK(parsed(detail::store_content(next, &stale)).kind == detail::ContentKind::keyframe);
+  // The depth limit forces a keyframe.
+  detail::ContentBase deep = good;
+  deep.depth = detail::kMaxDeltaDepth;
+  CHECK(parsed(detail::store_content(next, &deep)).kind == detail::ContentKind::keyframe);
+  // Tiny and empty texts are stored raw.
+  CHECK(parsed(detail::store_content("", nullptr)).kind == detail::ContentKind::raw);
+  CHECK(parsed(detail::store_content("hi", nullptr)).kind == detail::ContentKind::raw);
+  // A delta must name an earlier event.
+  CHECK_THROWS_AS(detail::parse_stored_content(delta, 5), detail::DecodeError);
+}
+
+TEST_CASE("randomized edits read back byte-identical through every read path",
+          "[versions][storage]") {
+  const auto seed = GENERATE(1u, 2u, 3u);
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  TempDir dir;
+  auto m = open_store(test_options(dir));
+  std::vector<Model> models(3);
+  for (auto& model : models) {
+    model.content = initial_document(rng);
+    model.id = PLAN_OK(m->create({.title = "doc", .initial_content = model.content})).id;
+    model.versions.push_back(model.content);
+  }
+  for (int step = 0; step < 150; ++step) {
+    Model& model = models[rng() % models.size()];
+    const auto choice = rng() % 10;
+    if (choice == 0 && model.versions.size() > 1) {
+      const auto n = static_cast<std::uint32_t>(1 + rng() % (model.versions.size() - 1));
+      PLAN_OK(m->restore_version(model.id, n, "tester"));
+      model.content = model.versions[n];
+      model.versions.push_back(model.content);
+    } else if (choice == 1) {
+      PLAN_OK(m->create_version(model.id, "snapshot", "tester"));
+      model.versions.push_back(model.content);
+    } else if (choice == 2) {
+      PLAN_OK(m->update(model.id, {.title = "title " + std::to_string(step)}));
+    } else {
+      const std::string next = edit(model.content, rng);
+      if (next == model.content) continue;
+      PLAN_OK(m->update(model.id, {.content = next}));
+      model.content = next;
+      model.versions.push_back(next);
+    }
+  }
+  for (const auto& model : models) check_all_reads(*m, model);
+  check_events_carry_full_content(*m);
+
+  const auto stored = stored_contents(m, dir);
+  const auto deltas = std::count_if(stored.begin(), stored.end(), [](const auto& s) {
+    return s.kind == detail::ContentKind::delta;
+  });
+  CHECK(deltas > static_cast<long>(stored.size() / 2));
+  for (const auto& s : stored) CHECK(s.depth <= detail::kMaxDeltaDepth);
+
+  require_verified(*m);
+  const auto before = capture_state(*m);
+  PLAN_OK(m->rebuild_projections());
+  REQUIRE_SAME_STATE(before, capture_state(*m));
+  for (const auto& model : models) check_all_reads(*m, model);
+}
+
+TEST_CASE("a keyframe starts every chain of at most kMaxDeltaDepth deltas",
+          "[versions][storage]") {
+  TempDir dir;
+  auto m = open_store(test_options(dir));
+  std::mt19937_64 rng(5);
+  Model model;
+  model.content = initial_document(rng);
+  model.id = PLAN_OK(m->create({.title = "doc", .initial_content = model.content})).id;
+  model.versions.push_back(model.content);
+  const int updates = 2 * static_cast<int>(detail::kMaxDeltaDepth) + 5;
+  for (int i = 0; i < updates; ++i) {
+    model.content += "- line " + std::to_string(i) + "\n";
+    PLAN_OK(m->update(model.id, {.content = model.content}));
+    model.versions.push_back(model.content);
+  }
+  const auto stored = stored_contents(m, dir);
+  REQUIRE(stored.size() == static_cast<std::size_t>(updates) + 1);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    INFO("content event " << i);
+    CHECK(stored[i].depth == i % (detail::kMaxDeltaDepth + 1));
+    CHECK((stored[i].depth == 0) == (stored[i].kind == detail::ContentKind::keyframe));
+  }
+  check_all_reads(*m, model);
+}
+
+TEST_CASE("stores written in the full-content schema v1 still read, alone and mixed with v2",
+          "[versions][storage][upcast]") {
+  TempDir dir;
+  std::mt19937_64 rng(3);
+  Model model;
+  std::vector<Event> events;
+  {
+    auto m = open_store(test_options(dir));
+    model.content = initial_document(rng);
+    model.id = PLAN_OK(m->create({.title = "doc", .initial_content = model.content})).id;
+    model.versions.push_back(model.content);
+    for (int i = 0; i < 10; ++i) {
+      model.content = edit(model.content, rng);
+      PLAN_OK(m->update(model.id, {.content = model.content}));
+      model.versions.push_back(model.content);
+    }
+    PLAN_OK(m->restore_version(model.id, 2, "tester"));
+    model.content = model.versions[2];
+    model.versions.push_back(model.content);
+    events = PLAN_OK(m->events(EventQuery{}));
+  }
+  downgrade_to_v1(test_options(dir).path, events);
+  auto m = open_store(test_options(dir));
+  for (const auto& s : stored_contents(m, dir)) {
+    CHECK(s.kind == detail::ContentKind::raw);
+  }
+  for (const Event& e : PLAN_OK(m->events(EventQuery{}))) CHECK(e.schema_version == 1);
+  require_verified(*m);
+  check_all_reads(*m, model);
+
+  SECTION("new events are v2 deltas against the v1 content") {
+    for (int i = 0; i < 5; ++i) {
+      model.content = edit(model.content, rng);
+      PLAN_OK(m->update(model.id, {.content = model.content}));
+      model.versions.push_back(model.content);
+    }
+    const auto stored = stored_contents(m, dir);
+    CHECK(stored.back().kind == detail::ContentKind::delta);
+    require_verified(*m);
+    check_all_reads(*m, model);
+    check_events_carry_full_content(*m);
+    const auto before = capture_state(*m);
+    PLAN_OK(m->rebuild_projections());
+    REQUIRE_SAME_STATE(before, capture_state(*m));
+  }
+}
+
+TEST_CASE("damaged stored content is corruption naming the event", "[versions][storage][corruption]") {
+  TempDir dir;
+  std::mt19937_64 rng(9);
+  Model model;
+  Event target;
+  std::string base_text;
+  {
+    auto m = open_store(test_options(dir));
+    base_text = initial_document(rng);
+    model.id = PLAN_OK(m->create({.title = "doc", .initial_content = base_text})).id;
+    model.content = edit(base_text, rng);
+    PLAN_OK(m->update(model.id, {.content = model.content}));
+    PLAN_OK(m->update(model.id, {.title = "later"}));
+    target = PLAN_OK(m->events(EventQuery{})).at(1);
+  }
+  const std::uint64_t seq = target.sequence;
+  const std::string original = frame_at(test_options(dir).path, seq);
+  REQUIRE((*detail::peek_stored_content(seq, original))->kind == detail::ContentKind::delta);
+
+  auto expect_corruption = [&](const std::string& frame) {
+    REQUIRE(raw::put(test_options(dir).path, "log", raw::seq_key(seq), frame).empty());
+    auto m = open_store(test_options(dir));
+    const Error e = PLAN_ERR(m->get_version(model.id, 2));
+    CHECK(e.code == ErrorCode::corruption);
+    CHECK_THAT(e.message, Catch::Contains("event " + std::to_string(seq)));
+    const Error t = PLAN_ERR(m->session_at(model.id, seq));
+    CHECK(t.code == ErrorCode::corruption);
+    const auto report = PLAN_OK(m->verify());
+    CHECK(std::any_of(report.issues.begin(), report.issues.end(),
+                      [&](const VerifyIssue& i) { return i.sequence == seq; }));
+    CHECK_FALSE(m->rebuild_projections().has_value());
+    // The rest of the store still reads.
+    CHECK(PLAN_OK(m->get_version(model.id, 1)).content == base_text);
+  };
+
+  SECTION("a damaged zstd frame inside a delta") {
+    std::string bad = original;
+    const detail::ContentBase base{1, 0, detail::checksum64(base_text), base_text};
+    const std::string blob = detail::store_content(model.content, &base);
+    const std::size_t at = bad.find(blob);
+    REQUIRE(at != std::string::npos);
+    bad[at + 29 + 4] = static_cast<char>(bad[at + 29 + 4] ^ 0x5a);  // inside the zstd frame
+    expect_corruption(reseal(bad));
+  }
+  SECTION("a delta whose copies run past its base") {
+    // A well-formed frame (valid checksums) made against a longer, wrong base.
+    const std::string fake_base = base_text + std::string(4096, 'z') + "\n";
+    const detail::ContentBase fake{1, 0, detail::checksum64(fake_base), fake_base};
+    Event forged = target;
+    std::get<SessionUpdated>(forged.payload).content = fake_base + "tail\n";
+    expect_corruption(detail::encode_event(forged, {.base = &fake}));
+  }
+  SECTION("a delta naming a base of another depth") {
+    const detail::ContentBase wrong{1, 3, detail::checksum64(base_text), base_text};
+    Event forged = target;
+    expect_corruption(detail::encode_event(forged, {.base = &wrong}));
+  }
+}
+
+TEST_CASE("export then import reproduces the store, deltas and all", "[versions][storage][import]") {
+  TempDir a_dir, b_dir;
+  auto a = open_store(test_options(a_dir));
+  std::mt19937_64 rng(13);
+  Model model;
+  model.content = initial_document(rng);
+  model.id = PLAN_OK(a->create({.title = "doc", .initial_content = model.content})).id;
+  model.versions.push_back(model.content);
+  for (int i = 0; i < 25; ++i) {
+    model.content = edit(model.content, rng);
+    PLAN_OK(a->update(model.id, {.content = model.content}));
+    model.versions.push_back(model.content);
+  }
+  std::ostringstream exported;
+  PLAN_OK(a->export_events(exported));
+
+  auto b = open_store(test_options(b_dir));
+  std::istringstream in(exported.str());
+  PLAN_OK(b->import_events(in));
+  std::ostringstream again;
+  PLAN_OK(b->export_events(again));
+  CHECK(again.str() == exported.str());
+  check_all_reads(*b, model);
+  require_verified(*b);
+  const auto stored = stored_contents(b, b_dir);
+  CHECK(std::any_of(stored.begin(), stored.end(),
+                    [](const auto& c) { return c.kind == detail::ContentKind::delta; }));
+}
