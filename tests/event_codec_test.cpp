@@ -154,7 +154,7 @@ TEST_CASE("the frame header follows the documented layout", "[codec][format]") {
   CHECK(read_be(frame, 4, 8) == 0x0102030405060708ULL);
   CHECK(read_be(frame, 12, 4) == e.stream_version);
   CHECK(read_be(frame, 16, 2) == static_cast<std::uint16_t>(EventType::session_paused));
-  CHECK(read_be(frame, 18, 2) == 1);
+  CHECK(read_be(frame, 18, 2) == kCurrentSchemaVersion);
   CHECK(static_cast<std::int64_t>(read_be(frame, 20, 8)) == e.timestamp.time_since_epoch().count());
   CHECK(read_be(frame, 28, 2) == e.session_id.size());
   CHECK(read_be(frame, 30, 2) == e.actor.size());

@@ -196,6 +196,11 @@ TEST_CASE("line deltas rebuild the target byte for byte", "[versions][storage]")
   }
 }
 
+TEST_CASE("the edit script of the FORMAT.md worked example", "[versions][storage][format]") {
+  const std::string script = detail::make_line_delta("# Plan\n- a\n- b\n", "# Plan\n- a\n- B\n- c\n");
+  CHECK(script == std::string("\x00\x00\x0b\x01\x08- B\n- c\n", 13));
+}
+
 TEST_CASE("a damaged edit script is rejected, never read past its base", "[versions][storage]") {
   const std::string base = "one\ntwo\n";
   const std::string script = detail::make_line_delta(base, "two\none\nthree\n");
