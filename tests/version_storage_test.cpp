@@ -6,6 +6,7 @@
 #include <planning/planning.hpp>
 
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -86,23 +87,32 @@ std::string initial_document(std::mt19937_64& rng) {
   return doc;
 }
 
-// How the content of every content event of the store is stored (log order).
-// Closes and reopens `m`: LMDB forbids a second environment on one store in a
-// process.
-std::vector<detail::StoredContent> stored_contents(std::unique_ptr<SessionManager>& m,
-                                                    const TempDir& dir) {
+// The stored frames of the log, in order (index = sequence - 1). Closes and
+// reopens `m`: LMDB forbids a second environment on one store in a process.
+std::vector<std::string> log_frames(std::unique_ptr<SessionManager>& m, const TempDir& dir) {
   const std::uint64_t head = head_of(*m);
   m.reset();
-  std::vector<detail::StoredContent> out;
+  std::vector<std::string> out;
   for (std::uint64_t seq = 1; seq <= head; ++seq) {
     std::optional<std::string> frame;
     REQUIRE(raw::get(test_options(dir).path, "log", raw::seq_key(seq), frame).empty());
     REQUIRE(frame.has_value());
-    auto stored = detail::peek_stored_content(seq, *frame);
+    out.push_back(std::move(*frame));
+  }
+  m = open_store(test_options(dir));
+  return out;
+}
+
+// How the content of every content event of the store is stored (log order).
+std::vector<detail::StoredContent> stored_contents(std::unique_ptr<SessionManager>& m,
+                                                    const TempDir& dir) {
+  std::vector<detail::StoredContent> out;
+  std::uint64_t seq = 0;
+  for (const std::string& frame : log_frames(m, dir)) {
+    auto stored = detail::peek_stored_content(++seq, frame);
     REQUIRE(stored.has_value());
     if (*stored) out.push_back(**stored);
   }
-  m = open_store(test_options(dir));
   return out;
 }
 
@@ -400,13 +410,22 @@ TEST_CASE("damaged stored content is corruption naming the event", "[versions][s
     CHECK(PLAN_OK(m->get_version(model.id, 1)).content == base_text);
   };
 
-  SECTION("a damaged zstd frame inside a delta") {
-    std::string bad = original;
-    const detail::ContentBase base{1, 0, detail::checksum64(base_text), base_text};
-    const std::string blob = detail::store_content(model.content, &base);
-    const std::size_t at = bad.find(blob);
-    REQUIRE(at != std::string::npos);
-    bad[at + 29 + 4] = static_cast<char>(bad[at + 29 + 4] ^ 0x5a);  // inside the zstd frame
+  const detail::ContentBase base{1, 0, detail::checksum64(base_text), base_text};
+  const std::string blob = detail::store_content(model.content, &base);
+  const std::size_t at = original.find(blob);
+  REQUIRE(at != std::string::npos);
+  std::string bad = original;
+  bad[at + 37 + 4] = static_cast<char>(bad[at + 37 + 4] ^ 0x5a);  // inside the zstd frame
+  SECTION("a damaged zstd frame inside a delta: the sealed checksum") {
+    expect_corruption(reseal(bad));
+  }
+  SECTION("a damaged zstd frame inside a delta, sealed again: zstd or the text checksum") {
+    // FORMAT.md §2.1: sealed (offset 17) = XXH3-64 of the blob without bytes 17..24.
+    const std::string_view damaged = std::string_view(bad).substr(at, blob.size());
+    std::string sealed;
+    detail::put_be<std::uint64_t>(
+        sealed, detail::checksum64({damaged.substr(0, 17), damaged.substr(25)}));
+    bad.replace(at + 17, 8, sealed);
     expect_corruption(reseal(bad));
   }
   SECTION("a delta whose copies run past its base") {
@@ -451,4 +470,160 @@ TEST_CASE("export then import reproduces the store, deltas and all", "[versions]
   const auto stored = stored_contents(b, b_dir);
   CHECK(std::any_of(stored.begin(), stored.end(),
                     [](const auto& c) { return c.kind == detail::ContentKind::delta; }));
+}
+
+namespace {
+
+// Encoder choices other than this build's defaults, standing in for other zstd
+// versions and delta heuristics (FORMAT.md §2.1, "Choosing the form").
+std::vector<detail::ContentPolicy> other_policies() {
+  return {{.max_delta_depth = 0, .zstd_level = 3, .compress = true},    // keyframes only
+          {.max_delta_depth = 2, .zstd_level = 19, .compress = true},   // short chains
+          {.max_delta_depth = 16, .zstd_level = 1, .compress = true},   // other zstd output
+          {.max_delta_depth = 16, .zstd_level = 3, .compress = false}}; // all raw
+}
+
+}  // namespace
+
+TEST_CASE("the payload checksum and the chain hash cover the canonical form",
+          "[versions][storage][format]") {
+  std::mt19937_64 rng(21);
+  const std::string base_text = initial_document(rng);
+  const std::string text = edit(base_text, rng);
+  const detail::ContentBase base{5, 0, detail::checksum64(base_text), base_text};
+  Event e;
+  e.sequence = 9;
+  e.session_id = "0193f5a2-7c00-7000-8000-000000000001";
+  e.stream_version = 2;
+  e.timestamp = date_utc(2025, 1, 1);
+  e.actor = "alice";
+  e.prev_hash.fill(0xab);
+  SessionUpdated update;
+  update.content = text;
+  update.changed_fields = {"content"};
+  e.payload = update;
+
+  // The canonical frame is the frame with the content stored raw: its own
+  // payload checksum and SHA-256 (FORMAT.md §2, §5).
+  Event canonical = e;
+  const detail::EncodedEvent reference = [&] {
+    detail::ScopedContentPolicy scope({.max_delta_depth = 0, .zstd_level = 3, .compress = false});
+    return detail::encode_event_chained(canonical);
+  }();
+  REQUIRE(PLAN_OK(detail::peek_stored_content(9, reference.frame))->kind ==
+          detail::ContentKind::raw);
+  CHECK(reference.hash == detail::sha256(reference.frame));
+  CHECK(canonical.payload_checksum ==
+        detail::checksum64(std::string_view(reference.frame).substr(detail::kFrameHeaderSize)));
+
+  auto policies = other_policies();
+  policies.push_back({});
+  std::set<std::string> frames;
+  for (const auto& policy : policies) {
+    INFO("max_delta_depth " << policy.max_delta_depth << ", zstd level " << policy.zstd_level);
+    detail::ScopedContentPolicy scope(policy);
+    Event copy = e;
+    const detail::EncodedEvent encoded = detail::encode_event_chained(copy, {.base = &base});
+    frames.insert(encoded.frame);
+    CHECK(copy.payload_checksum == canonical.payload_checksum);
+    CHECK(encoded.hash == reference.hash);
+    struct Base : detail::ContentSource {
+      std::string text;
+      Result<std::string> base_content(std::string_view, std::uint64_t, std::uint32_t) override {
+        return text;
+      }
+    } source;
+    source.text = base_text;
+    auto decoded = detail::decode_event_stored(copy.sequence, encoded.frame, &source);
+    REQUIRE(decoded.has_value());
+    CHECK(decoded->event == canonical);
+    CHECK(detail::chain_hash(encoded.frame, *decoded) == reference.hash);
+  }
+  CHECK(frames.size() >= 3);                // raw, keyframe and delta at least
+  CHECK(frames.contains(reference.frame));  // the raw-only one as the reference
+}
+
+TEST_CASE("an export imports under other encoder choices: same checksums, same chain",
+          "[versions][storage][import]") {
+  TempDir a_dir;
+  auto a = open_store(test_options(a_dir));
+  std::mt19937_64 rng(17);
+  Model model;
+  model.content = initial_document(rng);
+  model.id = PLAN_OK(a->create({.title = "doc", .initial_content = model.content})).id;
+  for (int i = 0; i < 40; ++i) {
+    model.content = edit(model.content, rng);
+    PLAN_OK(a->update(model.id, {.content = model.content}));
+    if (i % 9 == 0) PLAN_OK(a->create_version(model.id, "snap"));  // a content_seq
+  }
+  for (std::uint32_t n = 1; n <= PLAN_OK(a->get(model.id)).current_version; ++n) {
+    model.versions.push_back(PLAN_OK(a->get_version(model.id, n)).content);
+  }
+  check_all_reads(*a, model);
+  std::ostringstream exported;
+  PLAN_OK(a->export_events(exported));
+  const auto a_frames = log_frames(a, a_dir);
+
+  for (const auto& policy : other_policies()) {
+    INFO("max_delta_depth " << policy.max_delta_depth << ", zstd level " << policy.zstd_level
+                             << ", compress " << policy.compress);
+    TempDir b_dir;
+    auto b = open_store(test_options(b_dir));
+    {
+      detail::ScopedContentPolicy scope(policy);
+      std::istringstream in(exported.str());
+      PLAN_OK(b->import_events(in));
+    }
+    std::ostringstream again;
+    PLAN_OK(b->export_events(again));
+    CHECK(again.str() == exported.str());
+    check_all_reads(*b, model);
+    require_verified(*b);
+    PLAN_OK(b->rebuild_projections());
+    require_verified(*b);
+    // Stored otherwise than in `a`, never deeper than the policy allows.
+    for (const auto& stored : stored_contents(b, b_dir)) {
+      CHECK(stored.depth <= policy.max_delta_depth);
+      CHECK((policy.compress || stored.kind == detail::ContentKind::raw));
+    }
+    CHECK(log_frames(b, b_dir) != a_frames);
+    // The store keeps growing with this build's own choices.
+    PLAN_OK(b->update(model.id, {.content = model.content + "more\n"}));
+    require_verified(*b);
+  }
+}
+
+TEST_CASE("an import with tampered content fails the payload checksum",
+          "[versions][storage][import]") {
+  TempDir a_dir, b_dir;
+  auto a = open_store(test_options(a_dir));
+  std::mt19937_64 rng(19);
+  std::string content = initial_document(rng);
+  const std::string id = PLAN_OK(a->create({.title = "doc", .initial_content = content})).id;
+  for (int i = 0; i < 5; ++i) {
+    content = edit(content, rng);
+    PLAN_OK(a->update(id, {.content = content}));
+  }
+  std::ostringstream exported;
+  PLAN_OK(a->export_events(exported));
+  std::istringstream lines(exported.str());
+  std::string tampered;
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    if (++n == 4) {  // an update whose content is stored as a delta in `a`
+      Event e = PLAN_OK(event_from_json(nlohmann::json::parse(line)));
+      auto& update = std::get<SessionUpdated>(e.payload);
+      REQUIRE(update.content.has_value());
+      update.content->back() = update.content->back() == 'x' ? 'y' : 'x';
+      line = to_json(e).dump();
+    }
+    tampered += line + "\n";
+  }
+  auto b = open_store(test_options(b_dir));
+  std::istringstream in(tampered);
+  const Error err = PLAN_ERR(b->import_events(in));
+  CHECK(err.code == ErrorCode::invalid_argument);
+  CHECK_THAT(err.message, Catch::Contains("event 4") && Catch::Contains("payload_checksum"));
+  CHECK(head_of(*b) == 0);
 }

@@ -26,14 +26,20 @@ std::unexpected<Error> corrupt(std::uint64_t sequence, const std::string& what) 
 ContentResolver::ContentResolver(const EventLog& log, std::size_t cache_bytes)
     : log_(log), cache_bytes_(cache_bytes) {}
 
-Result<Event> ContentResolver::decode(const Txn& txn, std::uint64_t sequence,
-                                      std::string_view frame) {
+Result<DecodedEvent> ContentResolver::decode_stored(const Txn& txn, std::uint64_t sequence,
+                                                    std::string_view frame) {
   const Txn* saved = txn_;
   txn_ = &txn;
   auto decoded = decode_event_stored(sequence, frame, this);
   txn_ = saved;
+  if (decoded && decoded->stored) remember(decoded->event, decoded->stored->depth);
+  return decoded;
+}
+
+Result<Event> ContentResolver::decode(const Txn& txn, std::uint64_t sequence,
+                                      std::string_view frame) {
+  auto decoded = decode_stored(txn, sequence, frame);
   if (!decoded) return std::unexpected(decoded.error());
-  if (decoded->stored) remember(decoded->event, decoded->stored->depth);
   return std::move(decoded->event);
 }
 
@@ -65,8 +71,10 @@ Result<std::string> ContentResolver::base_content(std::string_view session_id,
   }
   auto frame = log_.frame(*txn_, base_seq);
   if (!frame) return corrupt(base_seq, "is missing from the log");
-  // Recursion is bounded: each step is an earlier event one depth lower.
-  auto decoded = decode_event_stored(base_seq, *frame, this);
+  // Recursion is bounded: each step is an earlier event one depth lower. A base's
+  // text is checked by its recorded XXH3-64; the payload checksum of the event
+  // being read covers the result.
+  auto decoded = decode_event_base(base_seq, *frame, this);
   if (!decoded) return std::unexpected(decoded.error());
   if (decoded->event.session_id != session_id) {
     return corrupt(base_seq, "belongs to another session");

@@ -31,6 +31,9 @@ class ContentResolver final : public ContentSource {
 
   // decode_event with deltas resolved through the log read by `txn`.
   Result<Event> decode(const Txn& txn, std::uint64_t sequence, std::string_view frame);
+  // The same, as decode_event_stored (for chain_hash).
+  Result<DecodedEvent> decode_stored(const Txn& txn, std::uint64_t sequence,
+                                     std::string_view frame);
   // The event at `sequence` (corruption when it is missing).
   Result<Event> read(const Txn& txn, std::uint64_t sequence);
   // The content set by content event `sequence` ("" for 0: never had content);

@@ -5,7 +5,6 @@
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/event_codec.hpp"
-#include "events/src/hashing.hpp"
 
 namespace planning::detail {
 
@@ -28,14 +27,13 @@ std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* ba
   const LogHead current = head(txn);
   event.sequence = current.sequence + 1;
   event.prev_hash = current.hash;
-  std::string frame = encode_event(event, EncodeOptions{.base = base});
-  kv_put(txn, dbs_.log, be64(event.sequence), frame, MDB_APPEND);
+  EncodedEvent encoded = encode_event_chained(event, EncodeOptions{.base = base});
+  kv_put(txn, dbs_.log, be64(event.sequence), encoded.frame, MDB_APPEND);
 
   std::string head_record = be64(event.sequence);
-  const Hash256 hash = sha256(frame);
-  head_record.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  head_record.append(reinterpret_cast<const char*>(encoded.hash.data()), encoded.hash.size());
   kv_put(txn, dbs_.meta, kHeadKey, head_record);
-  return frame;
+  return std::move(encoded.frame);
 }
 
 std::optional<std::string_view> EventLog::frame(const Txn& txn, std::uint64_t sequence) const {

@@ -1,6 +1,6 @@
 // The event log: database "log" (u64 BE sequence -> event frame) plus the head
 // record in "meta". Appends are dense (head + 1), chained (prev_hash = SHA-256 of
-// the previous frame) and use MDB_APPEND. Format: docs/FORMAT.md.
+// the previous event's canonical frame) and use MDB_APPEND. Format: docs/FORMAT.md.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@ namespace planning::detail {
 
 struct LogHead {
   std::uint64_t sequence = 0;  // 0 = empty log
-  Hash256 hash{};              // SHA-256 of the frame at `sequence`; zeros when empty
+  Hash256 hash{};              // SHA-256 of the canonical frame at `sequence`; zeros when empty
 };
 
 class EventLog {

@@ -123,8 +123,9 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
           }
           const Hash256 recorded_prev = e.prev_hash;
           const std::uint64_t recorded_checksum = e.payload_checksum;
-          // Stored exactly as the engine would have written it, so the payload
-          // checksum and the hash chain of the export carry over.
+          // Stored compactly by this build's encoder. The payload checksum and the
+          // hash chain cover the canonical form (full content), so the export's
+          // carry over whatever encoder or zstd version wrote it (FORMAT.md §5).
           std::optional<detail::ContentBase> base;
           if (it->second && detail::content_of(e) != nullptr) {
             base = detail::content_base_for(txn, impl_->env->dbs(), *impl_->log, *it->second);

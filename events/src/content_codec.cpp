@@ -17,12 +17,10 @@ namespace planning::detail {
 
 namespace {
 
-// zstd level of keyframes and delta scripts: level 3 is zstd's default, fast
-// enough for the write path and within a few percent of level 9 on markdown.
-constexpr int kZstdLevel = 3;
 constexpr std::size_t kHeaderSize = 1 + 8;
-constexpr std::size_t kKeyframeHeader = kHeaderSize + 8;
-constexpr std::size_t kDeltaHeader = kHeaderSize + 8 + 8 + 4;
+constexpr std::size_t kSealedAt = kHeaderSize + 8;
+constexpr std::size_t kKeyframeHeader = kSealedAt + 8;
+constexpr std::size_t kDeltaHeader = kSealedAt + 8 + 8 + 4;
 
 struct CCtxFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
@@ -43,11 +41,11 @@ ZSTD_DCtx* dctx() {
   return ctx.get();
 }
 
-void append_zstd(std::string& out, std::string_view bytes) {
+void append_zstd(std::string& out, std::string_view bytes, int level) {
   const std::size_t at = out.size();
   out.resize(at + ZSTD_compressBound(bytes.size()));
   const std::size_t n =
-      ZSTD_compressCCtx(cctx(), out.data() + at, out.size() - at, bytes.data(), bytes.size(), kZstdLevel);
+      ZSTD_compressCCtx(cctx(), out.data() + at, out.size() - at, bytes.data(), bytes.size(), level);
   if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(at + n);
 }
@@ -75,30 +73,65 @@ std::string header(ContentKind kind, std::string_view content) {
   std::string out;
   out.push_back(static_cast<char>(kind));
   put_be<std::uint64_t>(out, content.size());
-  if (kind != ContentKind::raw) put_be<std::uint64_t>(out, checksum64(content));
+  if (kind != ContentKind::raw) {
+    put_be<std::uint64_t>(out, checksum64(content));
+    put_be<std::uint64_t>(out, 0);  // sealed, filled by seal()
+  }
   return out;
 }
 
+// XXH3-64 of a keyframe or delta blob without its sealed field.
+std::uint64_t sealed_checksum(std::string_view blob) {
+  return checksum64({blob.substr(0, kSealedAt), blob.substr(kSealedAt + 8)});
+}
+
+std::string seal(std::string blob) {
+  const std::uint64_t sum = sealed_checksum(blob);
+  for (int i = 0; i < 8; ++i) blob[kSealedAt + i] = static_cast<char>(sum >> (56 - 8 * i));
+  return blob;
+}
+
+const ContentPolicy kDefaultPolicy{};
+thread_local const ContentPolicy* tls_policy = &kDefaultPolicy;
+
 }  // namespace
 
+const ContentPolicy& content_policy() noexcept { return *tls_policy; }
+
+ScopedContentPolicy::ScopedContentPolicy(const ContentPolicy& policy)
+    : saved_(tls_policy), policy_(policy) {
+  tls_policy = &policy_;
+}
+
+ScopedContentPolicy::~ScopedContentPolicy() { tls_policy = saved_; }
+
+std::string store_raw(std::string_view content) {
+  std::string raw = header(ContentKind::raw, content);
+  raw.append(content);
+  return raw;
+}
+
 std::string store_content(std::string_view content, const ContentBase* base) {
+  const ContentPolicy& policy = content_policy();
+  const std::uint32_t max_depth = std::min(policy.max_delta_depth, kMaxDeltaDepth);
+  if (!policy.compress) return store_raw(content);
   std::string delta;
-  if (base != nullptr && base->seq != 0 && base->depth < kMaxDeltaDepth && !content.empty() &&
+  if (base != nullptr && base->seq != 0 && base->depth < max_depth && !content.empty() &&
       base->checksum == checksum64(base->content)) {
     delta = header(ContentKind::delta, content);
     put_be<std::uint64_t>(delta, base->seq);
     put_be<std::uint32_t>(delta, base->depth + 1);
-    append_zstd(delta, make_line_delta(base->content, content));
+    append_zstd(delta, make_line_delta(base->content, content), policy.zstd_level);
+    delta = seal(std::move(delta));
     // Markdown compresses about 3-4x: a delta under a quarter of the text beats
     // any keyframe, so the keyframe is not even tried.
     if (delta.size() * 4 < content.size()) return delta;
   }
-  std::string raw = header(ContentKind::raw, content);
-  raw.append(content);
-  std::string best = std::move(raw);
+  std::string best = store_raw(content);
   if (!content.empty()) {
     std::string keyframe = header(ContentKind::keyframe, content);
-    append_zstd(keyframe, content);
+    append_zstd(keyframe, content, policy.zstd_level);
+    keyframe = seal(std::move(keyframe));
     if (keyframe.size() < best.size()) best = std::move(keyframe);
   }
   if (!delta.empty() && delta.size() < best.size()) return delta;
@@ -115,6 +148,11 @@ StoredContent parse_stored_content(std::string_view blob, std::uint64_t sequence
   s.kind = static_cast<ContentKind>(kind);
   s.length = get_be<std::uint64_t>(blob, 1);
   if (s.length > kMaxPayloadBytes) throw DecodeError("stored content: length out of range");
+  if (s.kind != ContentKind::raw &&
+      (blob.size() < kKeyframeHeader ||
+       get_be<std::uint64_t>(blob, kSealedAt) != sealed_checksum(blob))) {
+    throw DecodeError("stored content: checksum mismatch of the stored bytes");
+  }
   switch (s.kind) {
     case ContentKind::raw:
       s.body = blob.substr(kHeaderSize);
@@ -129,8 +167,8 @@ StoredContent parse_stored_content(std::string_view blob, std::uint64_t sequence
     case ContentKind::delta:
       if (blob.size() < kDeltaHeader) throw DecodeError("stored content: truncated delta");
       s.checksum = get_be<std::uint64_t>(blob, kHeaderSize);
-      s.base_seq = get_be<std::uint64_t>(blob, kHeaderSize + 8);
-      s.depth = get_be<std::uint32_t>(blob, kHeaderSize + 16);
+      s.base_seq = get_be<std::uint64_t>(blob, kKeyframeHeader);
+      s.depth = get_be<std::uint32_t>(blob, kKeyframeHeader + 8);
       s.body = blob.substr(kDeltaHeader);
       if (s.base_seq == 0 || s.base_seq >= sequence) {
         throw DecodeError("stored content: delta base " + std::to_string(s.base_seq) +

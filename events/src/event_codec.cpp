@@ -162,34 +162,21 @@ Result<EventPayload> decode_payload(std::uint64_t sequence, EventType type,
 }
 
 // What decode_impl does with stored content.
-enum class ContentMode { resolve, describe };
+enum class ContentMode {
+  resolve,   // text back in the payload; the canonical payload checked
+  base,      // text back in the payload; a keyframe or delta checked by its own XXH3-64
+  describe,  // content field left as stored; a keyframe or delta not checked
+};
 
 // Decodes the frame; the content field of a schema-2 payload is turned back into
-// text (resolve) or only described (describe: the field is left as stored).
+// text (resolve, base) or only described (describe).
 Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
                                  ContentSource* source, ContentMode mode);
 
 bool known_type(std::uint16_t raw) { return raw >= 1 && raw <= 9; }
 
-}  // namespace
-
-std::string encode_event(Event& event, const EncodeOptions& options) {
-  if (options.schema_version != kCurrentSchemaVersion &&
-      options.schema_version != kFullContentSchemaVersion) {
-    throw std::invalid_argument("encode_event: unsupported schema version");
-  }
-  event.type = event_type_of(event.payload);
-  event.schema_version = options.schema_version;
-  std::string payload;
-  if (const std::string* content = content_of_payload(event.payload);
-      content != nullptr && options.schema_version >= 2) {
-    EventPayload stored = event.payload;
-    *content_field(stored) = store_content(*content, options.base);
-    payload = encode_payload(stored, options.schema_version);
-  } else {
-    payload = encode_payload(event.payload, options.schema_version);
-  }
-
+// The frame of `event` (payload_checksum as given) around `payload`.
+std::string assemble_frame(const Event& event, std::string_view payload) {
   std::string frame;
   frame.reserve(kFrameHeaderSize + event.session_id.size() + event.actor.size() + payload.size());
   frame.append(kFrameMagic, 4);
@@ -201,17 +188,72 @@ std::string encode_event(Event& event, const EncodeOptions& options) {
   put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.session_id.size()));
   put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.actor.size()));
   put_be<std::uint32_t>(frame, static_cast<std::uint32_t>(payload.size()));
-  const std::size_t checksum_at = frame.size();
-  put_be<std::uint64_t>(frame, 0);  // payload checksum, filled below
+  put_be<std::uint64_t>(frame, event.payload_checksum);
   frame.append(reinterpret_cast<const char*>(event.prev_hash.data()), event.prev_hash.size());
-  std::string body = event.session_id + event.actor + payload;
-  event.payload_checksum = checksum64(body);
-  for (int i = 0; i < 8; ++i) {
-    frame[checksum_at + i] = static_cast<char>(event.payload_checksum >> (56 - 8 * i));
-  }
   put_be<std::uint64_t>(frame, checksum64(std::string_view(frame).substr(0, kOffHeaderChecksum)));
-  frame += body;
+  frame += event.session_id;
+  frame += event.actor;
+  frame += payload;
   return frame;
+}
+
+// The canonical payload of `payload`, whose content field (if any) holds the text.
+std::string canonical_payload(const EventPayload& payload, std::uint16_t schema_version) {
+  const std::string* content = content_of_payload(payload);
+  if (content == nullptr || schema_version < 2) return encode_payload(payload, schema_version);
+  EventPayload raw = payload;
+  *content_field(raw) = store_raw(*content);
+  return encode_payload(raw, schema_version);
+}
+
+std::uint64_t payload_checksum(const Event& event, std::string_view payload) {
+  return checksum64({event.session_id, event.actor, payload});
+}
+
+EncodedEvent encode_impl(Event& event, const EncodeOptions& options, bool want_hash) {
+  if (options.schema_version != kCurrentSchemaVersion &&
+      options.schema_version != kFullContentSchemaVersion) {
+    throw std::invalid_argument("encode_event: unsupported schema version");
+  }
+  event.type = event_type_of(event.payload);
+  event.schema_version = options.schema_version;
+  const std::string canonical = canonical_payload(event.payload, options.schema_version);
+  event.payload_checksum = payload_checksum(event, canonical);
+  std::string stored;
+  if (const std::string* content = content_of_payload(event.payload);
+      content != nullptr && options.schema_version >= 2) {
+    std::string blob = store_content(*content, options.base);
+    if (static_cast<ContentKind>(blob.at(0)) != ContentKind::raw) {
+      EventPayload compact = event.payload;
+      *content_field(compact) = std::move(blob);
+      stored = encode_payload(compact, options.schema_version);
+    }
+  }
+  EncodedEvent out;
+  if (stored.empty()) {  // the stored frame is the canonical frame
+    out.frame = assemble_frame(event, canonical);
+    if (want_hash) out.hash = sha256(out.frame);
+  } else {
+    out.frame = assemble_frame(event, stored);
+    if (want_hash) out.hash = sha256(assemble_frame(event, canonical));
+  }
+  return out;
+}
+
+}  // namespace
+
+EncodedEvent encode_event_chained(Event& event, const EncodeOptions& options) {
+  return encode_impl(event, options, true);
+}
+
+std::string encode_event(Event& event, const EncodeOptions& options) {
+  return encode_impl(event, options, false).frame;
+}
+
+bool payload_checksum_deferred(EventType type, std::uint16_t schema_version) noexcept {
+  return schema_version >= 2 &&
+         (type == EventType::session_created || type == EventType::session_updated ||
+          type == EventType::version_restored);
 }
 
 Result<FrameHeader> peek_header(std::uint64_t sequence, std::string_view frame) {
@@ -243,7 +285,8 @@ Result<FrameHeader> peek_header(std::uint64_t sequence, std::string_view frame) 
     return corrupt(sequence, "frame length does not match its header (truncated or padded)");
   }
   const std::string_view body = frame.substr(kFrameHeaderSize);
-  if (get_be<std::uint64_t>(frame, kOffChecksum) != checksum64(body)) {
+  if (!payload_checksum_deferred(h.type, h.schema_version) &&
+      get_be<std::uint64_t>(frame, kOffChecksum) != checksum64(body)) {
     return corrupt(sequence, "payload checksum mismatch");
   }
   h.session_id = body.substr(0, session_len);
@@ -275,18 +318,32 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
   if (!payload) return std::unexpected(payload.error());
   e.payload = std::move(*payload);
 
+  // The stored payload is canonical unless its content is a keyframe or delta;
+  // peek_header checked it already unless the type defers the check.
+  const bool deferred = payload_checksum_deferred(e.type, e.schema_version);
+  auto stored_is_canonical = [&]() -> Result<void> {
+    if (deferred && e.payload_checksum != checksum64(frame.substr(kFrameHeaderSize))) {
+      return corrupt(sequence, "payload checksum mismatch");
+    }
+    return {};
+  };
   std::string* content = content_field(e.payload);
-  if (content == nullptr) return out;
-  if (e.schema_version < 2) {  // upcast: full text is a depth-0 raw content
-    StoredContent raw;
-    raw.length = content->size();
-    raw.checksum = checksum64(*content);
-    out.stored = raw;
+  if (content == nullptr || e.schema_version < 2) {
+    if (auto ok = stored_is_canonical(); !ok) return std::unexpected(ok.error());
+    if (content != nullptr) {  // upcast: full text is a depth-0 raw content
+      StoredContent raw;
+      raw.length = content->size();
+      raw.checksum = checksum64(*content);
+      out.stored = raw;
+    }
     return out;
   }
   try {
     StoredContent stored = parse_stored_content(*content, sequence);
-    if (mode == ContentMode::resolve) {
+    if (stored.kind == ContentKind::raw) {
+      if (auto ok = stored_is_canonical(); !ok) return std::unexpected(ok.error());
+      if (mode != ContentMode::describe) *content = std::string(stored.body);
+    } else if (mode != ContentMode::describe) {
       std::string base;
       if (stored.kind == ContentKind::delta) {
         if (source == nullptr) {
@@ -300,12 +357,16 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
         }
         base = std::move(*resolved);
       }
-      std::string text = load_content(stored, base);
-      stored.body = {};
-      *content = std::move(text);
-    } else {
-      stored.body = {};
+      *content = load_content(stored, base);
+      if (mode == ContentMode::resolve) {
+        std::string canonical = canonical_payload(e.payload, e.schema_version);
+        if (payload_checksum(e, canonical) != e.payload_checksum) {
+          return corrupt(sequence, "payload checksum mismatch (canonical payload)");
+        }
+        out.canonical_payload = std::move(canonical);
+      }
     }
+    stored.body = {};
     out.stored = stored;
   } catch (const std::exception& ex) {
     return corrupt(sequence, ex.what());
@@ -314,6 +375,16 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
 }
 
 }  // namespace
+
+Result<DecodedEvent> decode_event_base(std::uint64_t sequence, std::string_view frame,
+                                       ContentSource* source) {
+  return decode_impl(sequence, frame, source, ContentMode::base);
+}
+
+Hash256 chain_hash(std::string_view frame, const DecodedEvent& decoded) {
+  if (!decoded.canonical_payload) return sha256(frame);
+  return sha256(assemble_frame(decoded.event, *decoded.canonical_payload));
+}
 
 Result<DecodedEvent> decode_event_stored(std::uint64_t sequence, std::string_view frame,
                                          ContentSource* source) {
