@@ -157,6 +157,15 @@ struct Model {
   std::string content;
 };
 
+// Creates a session holding a fresh initial document (its version 1).
+Model create_document(SessionManager& m, std::mt19937_64& rng) {
+  Model model;
+  model.content = initial_document(rng);
+  model.id = PLAN_OK(m.create({.title = "doc", .initial_content = model.content})).id;
+  model.versions.push_back(model.content);
+  return model;
+}
+
 void check_all_reads(const SessionManager& m, const Model& model) {
   const Session now = PLAN_OK(m.get(model.id));
   CHECK(now.content == model.content);
@@ -308,10 +317,7 @@ TEST_CASE("a keyframe starts every chain of at most kMaxDeltaDepth deltas",
   TempDir dir;
   auto m = open_store(test_options(dir));
   std::mt19937_64 rng(5);
-  Model model;
-  model.content = initial_document(rng);
-  model.id = PLAN_OK(m->create({.title = "doc", .initial_content = model.content})).id;
-  model.versions.push_back(model.content);
+  Model model = create_document(*m, rng);
   const int updates = 2 * static_cast<int>(detail::kMaxDeltaDepth) + 5;
   for (int i = 0; i < updates; ++i) {
     model.content += "- line " + std::to_string(i) + "\n";
@@ -447,10 +453,7 @@ TEST_CASE("export then import reproduces the store, deltas and all", "[versions]
   TempDir a_dir, b_dir;
   auto a = open_store(test_options(a_dir));
   std::mt19937_64 rng(13);
-  Model model;
-  model.content = initial_document(rng);
-  model.id = PLAN_OK(a->create({.title = "doc", .initial_content = model.content})).id;
-  model.versions.push_back(model.content);
+  Model model = create_document(*a, rng);
   for (int i = 0; i < 25; ++i) {
     model.content = edit(model.content, rng);
     PLAN_OK(a->update(model.id, {.content = model.content}));
@@ -548,14 +551,13 @@ TEST_CASE("an export imports under other encoder choices: same checksums, same c
   TempDir a_dir;
   auto a = open_store(test_options(a_dir));
   std::mt19937_64 rng(17);
-  Model model;
-  model.content = initial_document(rng);
-  model.id = PLAN_OK(a->create({.title = "doc", .initial_content = model.content})).id;
+  Model model = create_document(*a, rng);
   for (int i = 0; i < 40; ++i) {
     model.content = edit(model.content, rng);
     PLAN_OK(a->update(model.id, {.content = model.content}));
     if (i % 9 == 0) PLAN_OK(a->create_version(model.id, "snap"));  // a content_seq
   }
+  model.versions.resize(1);  // read back from `a` (create_version may add one)
   for (std::uint32_t n = 1; n <= PLAN_OK(a->get(model.id)).current_version; ++n) {
     model.versions.push_back(PLAN_OK(a->get_version(model.id, n)).content);
   }
