@@ -181,6 +181,22 @@ void check_all_reads(const SessionManager& m, const Model& model) {
   }
 }
 
+// Imports `exported` into the empty store `b`, its encoder following `policy`,
+// and checks that it exports back identically, reads as `model` and verifies.
+void import_exactly(SessionManager& b, const std::string& exported, const Model& model,
+                    const detail::ContentPolicy& policy = {}) {
+  {
+    detail::ScopedContentPolicy scope(policy);
+    std::istringstream in(exported);
+    PLAN_OK(b.import_events(in));
+  }
+  std::ostringstream again;
+  PLAN_OK(b.export_events(again));
+  CHECK(again.str() == exported);
+  check_all_reads(b, model);
+  require_verified(b);
+}
+
 void check_events_carry_full_content(const SessionManager& m) {
   // Replaying events() from scratch yields the same content as the projection.
   std::map<std::string, std::string> content;
@@ -463,13 +479,7 @@ TEST_CASE("export then import reproduces the store, deltas and all", "[versions]
   PLAN_OK(a->export_events(exported));
 
   auto b = open_store(test_options(b_dir));
-  std::istringstream in(exported.str());
-  PLAN_OK(b->import_events(in));
-  std::ostringstream again;
-  PLAN_OK(b->export_events(again));
-  CHECK(again.str() == exported.str());
-  check_all_reads(*b, model);
-  require_verified(*b);
+  import_exactly(*b, exported.str(), model);
   const auto stored = stored_contents(b, b_dir);
   CHECK(std::any_of(stored.begin(), stored.end(),
                     [](const auto& c) { return c.kind == detail::ContentKind::delta; }));
@@ -571,16 +581,7 @@ TEST_CASE("an export imports under other encoder choices: same checksums, same c
                              << ", compress " << policy.compress);
     TempDir b_dir;
     auto b = open_store(test_options(b_dir));
-    {
-      detail::ScopedContentPolicy scope(policy);
-      std::istringstream in(exported.str());
-      PLAN_OK(b->import_events(in));
-    }
-    std::ostringstream again;
-    PLAN_OK(b->export_events(again));
-    CHECK(again.str() == exported.str());
-    check_all_reads(*b, model);
-    require_verified(*b);
+    import_exactly(*b, exported.str(), model, policy);
     PLAN_OK(b->rebuild_projections());
     require_verified(*b);
     // Stored otherwise than in `a`, never deeper than the policy allows.
