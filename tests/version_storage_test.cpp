@@ -139,12 +139,9 @@ void downgrade_to_v1(const std::filesystem::path& path, const std::vector<Event>
   REQUIRE(raw::put(path, "meta", "head", head).empty());
 }
 
-// Recomputes both checksums of a frame whose body was edited.
-std::string reseal(std::string frame) {
+// Recomputes the header checksum (FORMAT.md §2: XXH3-64 of bytes [0, 76)).
+std::string reseal_header(std::string frame) {
   std::string sum;
-  detail::put_be<std::uint64_t>(sum, detail::checksum64(std::string_view(frame).substr(84)));
-  frame.replace(36, 8, sum);
-  sum.clear();
   detail::put_be<std::uint64_t>(sum, detail::checksum64(std::string_view(frame).substr(0, 76)));
   frame.replace(76, 8, sum);
   return frame;
@@ -416,12 +413,12 @@ TEST_CASE("damaged stored content is corruption naming the event", "[versions][s
   const std::string original = frame_at(test_options(dir).path, seq);
   REQUIRE((*detail::peek_stored_content(seq, original))->kind == detail::ContentKind::delta);
 
-  auto expect_corruption = [&](const std::string& frame) {
+  auto expect_corruption = [&](const std::string& frame, const std::string& what = "") {
     REQUIRE(raw::put(test_options(dir).path, "log", raw::seq_key(seq), frame).empty());
     auto m = open_store(test_options(dir));
     const Error e = PLAN_ERR(m->get_version(model.id, 2));
     CHECK(e.code == ErrorCode::corruption);
-    CHECK_THAT(e.message, Catch::Contains("event " + std::to_string(seq)));
+    CHECK_THAT(e.message, Catch::Contains("event " + std::to_string(seq) + ": " + what));
     const Error t = PLAN_ERR(m->session_at(model.id, seq));
     CHECK(t.code == ErrorCode::corruption);
     const auto report = PLAN_OK(m->verify());
@@ -438,8 +435,10 @@ TEST_CASE("damaged stored content is corruption naming the event", "[versions][s
   REQUIRE(at != std::string::npos);
   std::string bad = original;
   bad[at + 37 + 4] = static_cast<char>(bad[at + 37 + 4] ^ 0x5a);  // inside the zstd frame
-  SECTION("a damaged zstd frame inside a delta: the sealed checksum") {
-    expect_corruption(reseal(bad));
+  // The frame's own checksums stay valid: the header is untouched, and the
+  // payload checksum covers the canonical payload, which the damage would change.
+  SECTION("a damaged zstd frame inside a delta: the sealed checksum, before zstd") {
+    expect_corruption(bad, "stored content: checksum mismatch of the stored bytes");
   }
   SECTION("a damaged zstd frame inside a delta, sealed again: zstd or the text checksum") {
     // FORMAT.md §2.1: sealed (offset 17) = XXH3-64 of the blob without bytes 17..24.
@@ -448,7 +447,19 @@ TEST_CASE("damaged stored content is corruption naming the event", "[versions][s
     detail::put_be<std::uint64_t>(
         sealed, detail::checksum64({damaged.substr(0, 17), damaged.substr(25)}));
     bad.replace(at + 17, 8, sealed);
-    expect_corruption(reseal(bad));
+    expect_corruption(bad, "stored content: ");
+  }
+  SECTION("a payload field beside the stored content: the canonical payload checksum") {
+    std::string edited = original;
+    const std::size_t field = edited.find("content", at + blob.size());  // changed_fields
+    REQUIRE(field != std::string::npos);
+    edited[field] = 'C';
+    expect_corruption(edited, "payload checksum mismatch (canonical payload)");
+  }
+  SECTION("a payload checksum that is not the canonical one") {
+    std::string edited = original;
+    edited[36 + 7] = static_cast<char>(edited[36 + 7] ^ 0x01);
+    expect_corruption(reseal_header(edited), "payload checksum mismatch (canonical payload)");
   }
   SECTION("a delta whose copies run past its base") {
     // A well-formed frame (valid checksums) made against a longer, wrong base.
