@@ -444,8 +444,8 @@ TEST_CASE("damaged stored content is corruption naming the event", "[versions][s
     // FORMAT.md §2.1: sealed (offset 17) = XXH3-64 of the blob without bytes 17..24.
     const std::string_view damaged = std::string_view(bad).substr(at, blob.size());
     std::string sealed;
-    detail::put_be<std::uint64_t>(
-        sealed, detail::checksum64({damaged.substr(0, 17), damaged.substr(25)}));
+    detail::put_be<std::uint64_t>(sealed,
+                                  detail::checksum64({damaged.substr(0, 17), damaged.substr(25)}));
     bad.replace(at + 17, 8, sealed);
     expect_corruption(bad, "stored content: ");
   }
@@ -501,10 +501,10 @@ namespace {
 // Encoder choices other than this build's defaults, standing in for other zstd
 // versions and delta heuristics (FORMAT.md §2.1, "Choosing the form").
 std::vector<detail::ContentPolicy> other_policies() {
-  return {{.max_delta_depth = 0, .zstd_level = 3, .compress = true},    // keyframes only
-          {.max_delta_depth = 2, .zstd_level = 19, .compress = true},   // short chains
-          {.max_delta_depth = 16, .zstd_level = 1, .compress = true},   // other zstd output
-          {.max_delta_depth = 16, .zstd_level = 3, .compress = false}}; // all raw
+  return {{.max_delta_depth = 0, .zstd_level = 3, .compress = true},     // keyframes only
+          {.max_delta_depth = 2, .zstd_level = 19, .compress = true},    // short chains
+          {.max_delta_depth = 16, .zstd_level = 1, .compress = true},    // other zstd output
+          {.max_delta_depth = 16, .zstd_level = 3, .compress = false}};  // all raw
 }
 
 }  // namespace
@@ -589,7 +589,7 @@ TEST_CASE("an export imports under other encoder choices: same checksums, same c
 
   for (const auto& policy : other_policies()) {
     INFO("max_delta_depth " << policy.max_delta_depth << ", zstd level " << policy.zstd_level
-                             << ", compress " << policy.compress);
+                            << ", compress " << policy.compress);
     TempDir b_dir;
     auto b = open_store(test_options(b_dir));
     import_exactly(*b, exported.str(), model, policy);

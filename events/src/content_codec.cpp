@@ -44,8 +44,8 @@ ZSTD_DCtx* dctx() {
 void append_zstd(std::string& out, std::string_view bytes, int level) {
   const std::size_t at = out.size();
   out.resize(at + ZSTD_compressBound(bytes.size()));
-  const std::size_t n =
-      ZSTD_compressCCtx(cctx(), out.data() + at, out.size() - at, bytes.data(), bytes.size(), level);
+  const std::size_t n = ZSTD_compressCCtx(cctx(), out.data() + at, out.size() - at, bytes.data(),
+                                          bytes.size(), level);
   if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(at + n);
 }
