@@ -154,6 +154,34 @@ struct Model {
   std::string content;
 };
 
+// Event 9 of a session: an update setting `content` (codec-level tests), whose
+// delta base is content event 5 (FixedBase).
+Event update_event(const std::string& content) {
+  Event e;
+  e.sequence = 9;
+  e.session_id = "0193f5a2-7c00-7000-8000-000000000001";
+  e.stream_version = 2;
+  e.timestamp = date_utc(2025, 1, 1);
+  e.actor = "alice";
+  e.prev_hash.fill(0xab);
+  SessionUpdated update;
+  update.content = content;
+  update.changed_fields = {"content"};
+  e.payload = update;
+  return e;
+}
+
+// Supplies `text` as the content of event 5, stored at depth 0.
+struct FixedBase : detail::ContentSource {
+  explicit FixedBase(std::string text) : text(std::move(text)) {}
+  Result<std::string> base_content(std::string_view, std::uint64_t seq,
+                                   std::uint32_t depth) override {
+    if (seq != 5 || depth != 0) return fail(ErrorCode::corruption, "no such base");
+    return text;
+  }
+  std::string text;
+};
+
 // Creates a session holding a fresh initial document (its version 1).
 Model create_document(SessionManager& m, std::mt19937_64& rng) {
   Model model;
@@ -244,6 +272,51 @@ TEST_CASE("a damaged edit script is rejected, never read past its base", "[versi
   CHECK_THROWS_AS(detail::apply_line_delta(base, "\x07", 0), detail::DecodeError);
   CHECK_THROWS_AS(detail::apply_line_delta(base, std::string("\x00\x80", 2), 1),
                   detail::DecodeError);
+}
+
+TEST_CASE("random damage to a keyframe or delta, resealed, is corruption or harmless",
+          "[versions][storage][corruption]") {
+  // The sealed checksum is recomputed after each mutation, so the damage reaches
+  // the stored-content parser, zstd and the edit script (run it under ASan and
+  // UBSan). Either the frame is corruption naming its sequence, or the damage did
+  // not change what it decodes to (e.g. an ignored bit of a zstd frame header).
+  std::mt19937_64 rng(23);
+  const std::string base_text = initial_document(rng);
+  const std::string text = edit(base_text, rng);
+  const detail::ContentBase base{5, 0, detail::checksum64(base_text), base_text};
+  FixedBase source(base_text);
+  const Event e = update_event(text);
+  const detail::ContentBase* const bases[] = {&base, nullptr};  // a delta, a keyframe
+  for (const detail::ContentBase* with : bases) {
+    Event original = e;
+    const std::string frame = detail::encode_event(original, {.base = with});
+    const std::string blob = detail::store_content(text, with);
+    REQUIRE(blob[0] != static_cast<char>(detail::ContentKind::raw));
+    const std::size_t at = frame.find(blob);
+    REQUIRE(at != std::string::npos);
+    for (int round = 0; round < 1500; ++round) {
+      std::string damaged = frame;
+      const int flips = 1 + static_cast<int>(rng() % 3);
+      for (int i = 0; i < flips; ++i) {
+        const std::size_t pos = at + rng() % blob.size();
+        damaged[pos] = static_cast<char>(damaged[pos] ^ (1 + rng() % 255));
+      }
+      std::string_view stored = std::string_view(damaged).substr(at, blob.size());
+      if (stored[0] == 1 || stored[0] == 2) {
+        std::string sealed;
+        detail::put_be<std::uint64_t>(
+            sealed, detail::checksum64({stored.substr(0, 17), stored.substr(25)}));
+        damaged.replace(at + 17, 8, sealed);
+      }
+      auto decoded = detail::decode_event(original.sequence, damaged, &source);
+      if (decoded) {
+        CHECK(*decoded == original);
+      } else {
+        CHECK(decoded.error().code == ErrorCode::corruption);
+        CHECK_THAT(decoded.error().message, Catch::StartsWith("event 9: "));
+      }
+    }
+  }
 }
 
 TEST_CASE("stored content picks the smallest form and checks the base", "[versions][storage]") {
@@ -515,17 +588,7 @@ TEST_CASE("the payload checksum and the chain hash cover the canonical form",
   const std::string base_text = initial_document(rng);
   const std::string text = edit(base_text, rng);
   const detail::ContentBase base{5, 0, detail::checksum64(base_text), base_text};
-  Event e;
-  e.sequence = 9;
-  e.session_id = "0193f5a2-7c00-7000-8000-000000000001";
-  e.stream_version = 2;
-  e.timestamp = date_utc(2025, 1, 1);
-  e.actor = "alice";
-  e.prev_hash.fill(0xab);
-  SessionUpdated update;
-  update.content = text;
-  update.changed_fields = {"content"};
-  e.payload = update;
+  const Event e = update_event(text);
 
   // The canonical frame is the frame with the content stored raw: its own
   // payload checksum and SHA-256 (FORMAT.md §2, §5).
@@ -551,13 +614,7 @@ TEST_CASE("the payload checksum and the chain hash cover the canonical form",
     frames.insert(encoded.frame);
     CHECK(copy.payload_checksum == canonical.payload_checksum);
     CHECK(encoded.hash == reference.hash);
-    struct Base : detail::ContentSource {
-      std::string text;
-      Result<std::string> base_content(std::string_view, std::uint64_t, std::uint32_t) override {
-        return text;
-      }
-    } source;
-    source.text = base_text;
+    FixedBase source(base_text);
     auto decoded = detail::decode_event_stored(copy.sequence, encoded.frame, &source);
     REQUIRE(decoded.has_value());
     CHECK(decoded->event == canonical);
