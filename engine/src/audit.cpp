@@ -10,9 +10,9 @@
 
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/validation.hpp"
+#include "engine/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/event_codec.hpp"
-#include "events/src/hashing.hpp"
 #include "projections/src/session_fold.hpp"
 
 namespace planning {
@@ -132,6 +132,7 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
     Hash256 prev_hash{};
     bool chain_intact = true;
     constexpr std::size_t kChunk = 2048;
+    detail::ContentResolver resolver(*impl_->log);
     for (;;) {
       std::vector<Event> chunk;
       bool done = false;
@@ -149,20 +150,20 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
           }
           expected = seq + 1;
           ++report.events_checked;
-          auto event = detail::decode_event(seq, frame);
-          if (!event) {
-            report.issues.push_back(VerifyIssue{seq, event.error().message});
+          auto decoded = resolver.decode_stored(txn, seq, frame);
+          if (!decoded) {
+            report.issues.push_back(VerifyIssue{seq, decoded.error().message});
             chain_intact = false;
             return true;
           }
-          if (chain_intact && event->prev_hash != prev_hash) {
+          if (chain_intact && decoded->event.prev_hash != prev_hash) {
             report.issues.push_back(VerifyIssue{
                 seq, "hash chain broken: prev_hash does not match the previous event "
                      "(an earlier event was edited, removed or reordered)"});
           }
           chain_intact = true;
-          prev_hash = detail::sha256(frame);
-          chunk.push_back(std::move(*event));
+          prev_hash = detail::chain_hash(frame, *decoded);
+          chunk.push_back(std::move(decoded->event));
           return true;
         });
       });

@@ -5,7 +5,6 @@
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/event_codec.hpp"
-#include "events/src/hashing.hpp"
 
 namespace planning::detail {
 
@@ -24,31 +23,21 @@ LogHead EventLog::head(const Txn& txn) const {
   return head;
 }
 
-std::string EventLog::append(const Txn& txn, Event& event) const {
+std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* base) const {
   const LogHead current = head(txn);
   event.sequence = current.sequence + 1;
   event.prev_hash = current.hash;
-  std::string frame = encode_event(event);
-  kv_put(txn, dbs_.log, be64(event.sequence), frame, MDB_APPEND);
+  EncodedEvent encoded = encode_event_chained(event, EncodeOptions{.base = base});
+  kv_put(txn, dbs_.log, be64(event.sequence), encoded.frame, MDB_APPEND);
 
   std::string head_record = be64(event.sequence);
-  const Hash256 hash = sha256(frame);
-  head_record.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  head_record.append(reinterpret_cast<const char*>(encoded.hash.data()), encoded.hash.size());
   kv_put(txn, dbs_.meta, kHeadKey, head_record);
-  return frame;
+  return std::move(encoded.frame);
 }
 
 std::optional<std::string_view> EventLog::frame(const Txn& txn, std::uint64_t sequence) const {
   return kv_get(txn, dbs_.log, be64(sequence));
-}
-
-Result<Event> EventLog::read(const Txn& txn, std::uint64_t sequence) const {
-  auto bytes = frame(txn, sequence);
-  if (!bytes) {
-    return fail(ErrorCode::corruption,
-                "event " + std::to_string(sequence) + " is missing from the log");
-  }
-  return decode_event(sequence, *bytes);
 }
 
 void EventLog::scan(const Txn& txn, std::uint64_t from, std::uint64_t to,

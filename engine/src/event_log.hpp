@@ -1,6 +1,6 @@
 // The event log: database "log" (u64 BE sequence -> event frame) plus the head
 // record in "meta". Appends are dense (head + 1), chained (prev_hash = SHA-256 of
-// the previous frame) and use MDB_APPEND. Format: docs/FORMAT.md.
+// the previous event's canonical frame) and use MDB_APPEND. Format: docs/FORMAT.md.
 #pragma once
 
 #include <cstdint>
@@ -10,12 +10,13 @@
 #include <planning/events.hpp>
 
 #include "engine/src/lmdb_env.hpp"
+#include "events/src/content_codec.hpp"
 
 namespace planning::detail {
 
 struct LogHead {
   std::uint64_t sequence = 0;  // 0 = empty log
-  Hash256 hash{};              // SHA-256 of the frame at `sequence`; zeros when empty
+  Hash256 hash{};              // SHA-256 of the canonical frame at `sequence`; zeros when empty
 };
 
 class EventLog {
@@ -23,11 +24,12 @@ class EventLog {
   explicit EventLog(const Databases& dbs) : dbs_(dbs) {}
 
   LogHead head(const Txn& txn) const;
-  // Sets event.sequence = head + 1 and event.prev_hash = head hash, encodes,
-  // appends, and advances the head record. Returns the encoded frame.
-  std::string append(const Txn& txn, Event& event) const;
-  Result<Event> read(const Txn& txn, std::uint64_t sequence) const;
-  // Raw frame at `sequence`, or nullopt.
+  // Sets event.sequence = head + 1 and event.prev_hash = head hash, encodes
+  // (content as a delta against `base` when given and smaller: content_resolver.hpp
+  // content_base_for), appends, and advances the head record. Returns the frame.
+  std::string append(const Txn& txn, Event& event, const ContentBase* base) const;
+  // Raw frame at `sequence`, or nullopt. Decoding it may need the content of
+  // earlier events: see ContentResolver.
   std::optional<std::string_view> frame(const Txn& txn, std::uint64_t sequence) const;
   // Visits raw frames with from <= sequence <= to, in order; stop by returning false.
   void scan(const Txn& txn, std::uint64_t from, std::uint64_t to,

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/src/content_resolver.hpp"
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/event_codec.hpp"
@@ -109,9 +110,11 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
             } else if (auto found = content_events.find(vc->content_seq); found != content_events.end()) {
               ok = found->second == e.session_id;
             } else if (vc->content_seq < e.sequence) {
-              auto source = impl_->log->read(txn, vc->content_seq);
-              ok = source && source->session_id == e.session_id &&
-                   detail::content_of(*source) != nullptr;
+              if (auto frame = impl_->log->frame(txn, vc->content_seq)) {
+                auto header = detail::peek_header(vc->content_seq, *frame);
+                auto stored = detail::peek_stored_content(vc->content_seq, *frame);
+                ok = header && stored && header->session_id == e.session_id && stored->has_value();
+              }
             }
             if (!ok) {
               return fail(ErrorCode::invalid_argument,
@@ -120,7 +123,14 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
           }
           const Hash256 recorded_prev = e.prev_hash;
           const std::uint64_t recorded_checksum = e.payload_checksum;
-          const std::string frame = impl_->log->append(txn, e);
+          // Stored compactly by this build's encoder. The payload checksum and the
+          // hash chain cover the canonical form (full content), so the export's
+          // carry over whatever encoder or zstd version wrote it (FORMAT.md §5).
+          std::optional<detail::ContentBase> base;
+          if (it->second && detail::content_of(e) != nullptr) {
+            base = detail::content_base_for(txn, impl_->env->dbs(), *impl_->log, *it->second);
+          }
+          const std::string frame = impl_->log->append(txn, e, base ? &*base : nullptr);
           if (e.prev_hash != recorded_prev) {
             return fail(ErrorCode::invalid_argument,
                         where + ": prev_hash does not continue the hash chain");

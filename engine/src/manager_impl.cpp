@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/src/content_resolver.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
@@ -176,15 +177,8 @@ Result<Session> SessionManager::Impl::require(const Txn& txn, std::string_view i
 
 Result<std::string> SessionManager::Impl::content_at(const Txn& txn,
                                                      std::uint64_t content_seq) const {
-  if (content_seq == 0) return std::string();  // a session that never had content
-  auto event = log->read(txn, content_seq);
-  if (!event) return std::unexpected(event.error());
-  const std::string* content = detail::content_of(*event);
-  if (content == nullptr) {
-    return fail(ErrorCode::corruption,
-                fmt::format("event {} was expected to carry content", content_seq));
-  }
-  return *content;
+  detail::ContentResolver resolver(*log);
+  return resolver.content(txn, content_seq);
 }
 
 Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& session,
@@ -213,15 +207,9 @@ Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& ses
 
 std::uint64_t SessionManager::Impl::latest_content_seq(const Txn& txn,
                                                        const Session& session) const {
-  for (std::uint32_t sv = session.stream_version; sv >= 1; --sv) {
-    auto seq_bytes = detail::kv_get(txn, env->dbs().streams, detail::stream_key(session.id, sv));
-    if (!seq_bytes || seq_bytes->size() != 8) break;
-    const auto seq = detail::get_be<std::uint64_t>(*seq_bytes, 0);
-    auto event = log->read(txn, seq);
-    if (!event) break;
-    if (detail::content_of(*event) != nullptr) return seq;
-  }
-  return 0;
+  auto latest =
+      detail::latest_content_event(txn, env->dbs(), *log, session.id, session.stream_version);
+  return latest && *latest ? (*latest)->sequence : 0;
 }
 
 Result<Session> SessionManager::Impl::replay_session(
@@ -230,6 +218,7 @@ Result<Session> SessionManager::Impl::replay_session(
   if (auto c = detail::check_session_id(id); !c) return std::unexpected(c.error());
   std::optional<Session> state;
   bool existed = false;
+  detail::ContentResolver resolver(*log);
   for (std::uint32_t sv = 1;; ++sv) {
     auto seq_bytes = detail::kv_get(txn, env->dbs().streams, detail::stream_key(id, sv));
     if (!seq_bytes) break;
@@ -241,7 +230,7 @@ Result<Session> SessionManager::Impl::replay_session(
     auto header = detail::peek_header(seq, *frame);
     if (!header) return std::unexpected(header.error());
     if (!include(*header)) break;
-    auto event = detail::decode_event(seq, *frame);
+    auto event = resolver.decode(txn, seq, *frame);
     if (!event) return std::unexpected(event.error());
     detail::fold(state, *event);
     existed = true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "engine/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/event_codec.hpp"
@@ -128,11 +129,12 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
   std::uint64_t expected = from + 1;
   RunScope run(projections_);
   std::unordered_set<std::string> touched;
+  ContentResolver resolver(log_);
   log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
     if (seq != expected) {
       throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
     }
-    auto event = decode_event(seq, frame);
+    auto event = resolver.decode(txn, seq, frame);
     if (!event) throw DecodeError(event.error().message);
     for (std::size_t i = 0; i < projections_.size(); ++i) {
       if (checkpoints[i] < seq) projections_[i]->apply(txn, *event);
@@ -181,6 +183,7 @@ void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress)
   // turn a working store into one whose projections are gone.
   const std::uint64_t head = env_.read([&](const Txn& txn) { return log_.head(txn).sequence; });
   std::uint64_t expected = 1;
+  ContentResolver resolver(log_);
   while (expected <= head) {
     const std::uint64_t before = expected;
     env_.read([&](const Txn& txn) {
@@ -189,7 +192,7 @@ void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress)
         if (seq != expected) {
           throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
         }
-        auto event = decode_event(seq, frame);
+        auto event = resolver.decode(txn, seq, frame);
         if (!event) throw DecodeError(event.error().message);
         ++expected;
         if (++n % kReleaseEvery == 0) env_.release_mapped_pages(txn);

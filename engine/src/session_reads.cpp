@@ -8,6 +8,7 @@
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/query_planner.hpp"
 #include "engine/src/validation.hpp"
+#include "engine/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/statistics_records.hpp"
@@ -129,6 +130,7 @@ Result<std::uint64_t> SessionManager::scan_events(
   std::uint64_t next_seq = std::max<std::uint64_t>(query.from_sequence, 1);
   std::uint32_t next_stream_version = 1;
   const std::size_t limit = query.limit.value_or(SIZE_MAX);
+  detail::ContentResolver resolver(*impl_->log);  // carries content across chunks
   for (;;) {
     std::vector<Event> chunk;
     bool exhausted = false;
@@ -141,7 +143,7 @@ Result<std::uint64_t> SessionManager::scan_events(
             (!query.from_time || header->timestamp_ns >= query.from_time->time_since_epoch().count()) &&
             (!query.to_time || header->timestamp_ns <= query.to_time->time_since_epoch().count());
         if (!wanted) return true;
-        auto event = detail::decode_event(seq, frame);
+        auto event = resolver.decode(txn, seq, frame);
         if (!event) return std::unexpected(event.error());
         chunk.push_back(std::move(*event));
         return true;

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/src/content_resolver.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/session_fold.hpp"
@@ -194,8 +195,12 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     if (auto check = detail::check_event(state, event); !check) {
       return std::unexpected(check.error());
     }
+    std::optional<detail::ContentBase> base;
+    if (state && detail::content_of(event) != nullptr) {
+      base = detail::content_base_for(txn, env->dbs(), *log, *state);
+    }
     wrote = true;  // from here on a failure leaves partial writes in `txn`
-    log->append(txn, event);
+    log->append(txn, event, base ? &*base : nullptr);
     projections->apply_new_event(txn, event, head.sequence);
     // A removal returns the last state: only then is the session copied.
     std::optional<Session> last;

@@ -2,6 +2,7 @@
 #include "events/src/event_codec.hpp"
 
 #include <sstream>
+#include <stdexcept>
 
 #include <cereal/archives/portable_binary.hpp>
 
@@ -11,8 +12,9 @@
 
 namespace planning {
 
-// --- Payload schemas. Version 1 of each; a later version adds fields under
-// `if (version >= 2)` so older frames keep loading (upcasting, docs/FORMAT.md).
+// --- Payload schemas. Fields are the same in versions 1 and 2; a later version
+// adds fields under `if (version >= 3)` so older frames keep loading (upcasting,
+// docs/FORMAT.md §7).
 
 template <class Archive>
 void serialize(Archive& ar, SessionCreated& p, std::uint32_t const version) {
@@ -63,16 +65,19 @@ void serialize(Archive&, SessionRemoved&, std::uint32_t const version) {
 }  // namespace planning
 
 // Class versions only ever go up (STYLE.md §4). Every type was versioned from the
-// first release, as Cereal requires for versioned loading.
-CEREAL_CLASS_VERSION(planning::SessionCreated, 1)
-CEREAL_CLASS_VERSION(planning::SessionUpdated, 1)
-CEREAL_CLASS_VERSION(planning::SessionPaused, 1)
-CEREAL_CLASS_VERSION(planning::SessionResumed, 1)
-CEREAL_CLASS_VERSION(planning::SessionConverted, 1)
-CEREAL_CLASS_VERSION(planning::SessionArchived, 1)
-CEREAL_CLASS_VERSION(planning::VersionRestored, 1)
-CEREAL_CLASS_VERSION(planning::VersionCreated, 1)
-CEREAL_CLASS_VERSION(planning::SessionRemoved, 1)
+// first release, as Cereal requires for versioned loading. Version 2 keeps the
+// field layout of version 1; what changed is the meaning of the content field of
+// SessionCreated, SessionUpdated and VersionRestored: it holds stored content
+// (content_codec.hpp) instead of the text. The codec converts it on both sides.
+CEREAL_CLASS_VERSION(planning::SessionCreated, 2)
+CEREAL_CLASS_VERSION(planning::SessionUpdated, 2)
+CEREAL_CLASS_VERSION(planning::SessionPaused, 2)
+CEREAL_CLASS_VERSION(planning::SessionResumed, 2)
+CEREAL_CLASS_VERSION(planning::SessionConverted, 2)
+CEREAL_CLASS_VERSION(planning::SessionArchived, 2)
+CEREAL_CLASS_VERSION(planning::VersionRestored, 2)
+CEREAL_CLASS_VERSION(planning::VersionCreated, 2)
+CEREAL_CLASS_VERSION(planning::SessionRemoved, 2)
 
 namespace planning::detail {
 
@@ -97,8 +102,24 @@ std::unexpected<Error> corrupt(std::uint64_t sequence, const std::string& what) 
   return fail(ErrorCode::corruption, "event " + std::to_string(sequence) + ": " + what);
 }
 
-std::string encode_payload(const EventPayload& payload) {
-  return encode_record([&](auto& ar) { std::visit([&](const auto& p) { ar(p); }, payload); });
+std::string encode_payload(const EventPayload& payload, std::uint16_t schema_version) {
+  std::string bytes =
+      encode_record([&](auto& ar) { std::visit([&](const auto& p) { ar(p); }, payload); });
+  if (schema_version != kCurrentSchemaVersion) {
+    // Cereal writes the registered class version (u32, archive byte order) right
+    // after its endianness byte (docs/FORMAT.md §2); the old layout records its own.
+    const bool little = bytes.at(0) == 1;
+    for (std::size_t i = 0; i < 4; ++i) {
+      const std::size_t shift = 8 * (little ? i : 3 - i);
+      bytes.at(1 + i) = static_cast<char>(schema_version >> shift);
+    }
+  }
+  return bytes;
+}
+
+// The content field of a payload, when the event sets content.
+std::string* content_field(EventPayload& payload) noexcept {
+  return const_cast<std::string*>(content_of_payload(payload));
 }
 
 template <typename T>
@@ -140,15 +161,22 @@ Result<EventPayload> decode_payload(std::uint64_t sequence, EventType type,
   return corrupt(sequence, "unknown event type " + std::to_string(static_cast<int>(type)));
 }
 
+// What decode_impl does with stored content.
+enum class ContentMode {
+  resolve,   // text back in the payload; the canonical payload checked
+  base,      // text back in the payload; a keyframe or delta checked by its own XXH3-64
+  describe,  // content field left as stored; a keyframe or delta not checked
+};
+
+// Decodes the frame; the content field of a schema-2 payload is turned back into
+// text (resolve, base) or only described (describe).
+Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
+                                 ContentSource* source, ContentMode mode);
+
 bool known_type(std::uint16_t raw) { return raw >= 1 && raw <= 9; }
 
-}  // namespace
-
-std::string encode_event(Event& event) {
-  event.type = event_type_of(event.payload);
-  event.schema_version = kCurrentSchemaVersion;
-  const std::string payload = encode_payload(event.payload);
-
+// The frame of `event` (payload_checksum as given) around `payload`.
+std::string assemble_frame(const Event& event, std::string_view payload) {
   std::string frame;
   frame.reserve(kFrameHeaderSize + event.session_id.size() + event.actor.size() + payload.size());
   frame.append(kFrameMagic, 4);
@@ -160,17 +188,72 @@ std::string encode_event(Event& event) {
   put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.session_id.size()));
   put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.actor.size()));
   put_be<std::uint32_t>(frame, static_cast<std::uint32_t>(payload.size()));
-  const std::size_t checksum_at = frame.size();
-  put_be<std::uint64_t>(frame, 0);  // payload checksum, filled below
+  put_be<std::uint64_t>(frame, event.payload_checksum);
   frame.append(reinterpret_cast<const char*>(event.prev_hash.data()), event.prev_hash.size());
-  std::string body = event.session_id + event.actor + payload;
-  event.payload_checksum = checksum64(body);
-  for (int i = 0; i < 8; ++i) {
-    frame[checksum_at + i] = static_cast<char>(event.payload_checksum >> (56 - 8 * i));
-  }
   put_be<std::uint64_t>(frame, checksum64(std::string_view(frame).substr(0, kOffHeaderChecksum)));
-  frame += body;
+  frame += event.session_id;
+  frame += event.actor;
+  frame += payload;
   return frame;
+}
+
+// The canonical payload of `payload`, whose content field (if any) holds the text.
+std::string canonical_payload(const EventPayload& payload, std::uint16_t schema_version) {
+  const std::string* content = content_of_payload(payload);
+  if (content == nullptr || schema_version < 2) return encode_payload(payload, schema_version);
+  EventPayload raw = payload;
+  *content_field(raw) = store_raw(*content);
+  return encode_payload(raw, schema_version);
+}
+
+std::uint64_t payload_checksum(const Event& event, std::string_view payload) {
+  return checksum64({event.session_id, event.actor, payload});
+}
+
+EncodedEvent encode_impl(Event& event, const EncodeOptions& options, bool want_hash) {
+  if (options.schema_version != kCurrentSchemaVersion &&
+      options.schema_version != kFullContentSchemaVersion) {
+    throw std::invalid_argument("encode_event: unsupported schema version");
+  }
+  event.type = event_type_of(event.payload);
+  event.schema_version = options.schema_version;
+  const std::string canonical = canonical_payload(event.payload, options.schema_version);
+  event.payload_checksum = payload_checksum(event, canonical);
+  std::string stored;
+  if (const std::string* content = content_of_payload(event.payload);
+      content != nullptr && options.schema_version >= 2) {
+    std::string blob = store_content(*content, options.base);
+    if (static_cast<ContentKind>(blob.at(0)) != ContentKind::raw) {
+      EventPayload compact = event.payload;
+      *content_field(compact) = std::move(blob);
+      stored = encode_payload(compact, options.schema_version);
+    }
+  }
+  EncodedEvent out;
+  if (stored.empty()) {  // the stored frame is the canonical frame
+    out.frame = assemble_frame(event, canonical);
+    if (want_hash) out.hash = sha256(out.frame);
+  } else {
+    out.frame = assemble_frame(event, stored);
+    if (want_hash) out.hash = sha256(assemble_frame(event, canonical));
+  }
+  return out;
+}
+
+}  // namespace
+
+EncodedEvent encode_event_chained(Event& event, const EncodeOptions& options) {
+  return encode_impl(event, options, true);
+}
+
+std::string encode_event(Event& event, const EncodeOptions& options) {
+  return encode_impl(event, options, false).frame;
+}
+
+bool payload_checksum_deferred(EventType type, std::uint16_t schema_version) noexcept {
+  return schema_version >= 2 &&
+         (type == EventType::session_created || type == EventType::session_updated ||
+          type == EventType::version_restored);
 }
 
 Result<FrameHeader> peek_header(std::uint64_t sequence, std::string_view frame) {
@@ -202,20 +285,25 @@ Result<FrameHeader> peek_header(std::uint64_t sequence, std::string_view frame) 
     return corrupt(sequence, "frame length does not match its header (truncated or padded)");
   }
   const std::string_view body = frame.substr(kFrameHeaderSize);
-  if (get_be<std::uint64_t>(frame, kOffChecksum) != checksum64(body)) {
+  if (!payload_checksum_deferred(h.type, h.schema_version) &&
+      get_be<std::uint64_t>(frame, kOffChecksum) != checksum64(body)) {
     return corrupt(sequence, "payload checksum mismatch");
   }
   h.session_id = body.substr(0, session_len);
   return h;
 }
 
-Result<Event> decode_event(std::uint64_t sequence, std::string_view frame) {
+namespace {
+
+Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
+                                 ContentSource* source, ContentMode mode) {
   auto header = peek_header(sequence, frame);
   if (!header) return std::unexpected(header.error());
   const std::size_t session_len = get_be<std::uint16_t>(frame, kOffSessionLen);
   const std::size_t actor_len = get_be<std::uint16_t>(frame, kOffActorLen);
 
-  Event e;
+  DecodedEvent out;
+  Event& e = out.event;
   e.sequence = sequence;
   e.session_id = std::string(header->session_id);
   e.stream_version = header->stream_version;
@@ -229,18 +317,107 @@ Result<Event> decode_event(std::uint64_t sequence, std::string_view frame) {
                                 frame.substr(kFrameHeaderSize + session_len + actor_len));
   if (!payload) return std::unexpected(payload.error());
   e.payload = std::move(*payload);
-  return e;
+
+  // The stored payload is canonical unless its content is a keyframe or delta;
+  // peek_header checked it already unless the type defers the check.
+  const bool deferred = payload_checksum_deferred(e.type, e.schema_version);
+  auto stored_is_canonical = [&]() -> Result<void> {
+    if (deferred && e.payload_checksum != checksum64(frame.substr(kFrameHeaderSize))) {
+      return corrupt(sequence, "payload checksum mismatch");
+    }
+    return {};
+  };
+  std::string* content = content_field(e.payload);
+  if (content == nullptr || e.schema_version < 2) {
+    if (auto ok = stored_is_canonical(); !ok) return std::unexpected(ok.error());
+    if (content != nullptr) {  // upcast: full text is a depth-0 raw content
+      StoredContent raw;
+      raw.length = content->size();
+      raw.checksum = checksum64(*content);
+      out.stored = raw;
+    }
+    return out;
+  }
+  try {
+    StoredContent stored = parse_stored_content(*content, sequence);
+    if (stored.kind == ContentKind::raw) {
+      if (auto ok = stored_is_canonical(); !ok) return std::unexpected(ok.error());
+      if (mode != ContentMode::describe) *content = std::string(stored.body);
+    } else if (mode != ContentMode::describe) {
+      std::string base;
+      if (stored.kind == ContentKind::delta) {
+        if (source == nullptr) {
+          return corrupt(sequence, "content is a delta and no base was supplied");
+        }
+        auto resolved = source->base_content(e.session_id, stored.base_seq, stored.depth - 1);
+        if (!resolved) {
+          return corrupt(sequence, "content delta against event " +
+                                       std::to_string(stored.base_seq) + ": " +
+                                       resolved.error().message);
+        }
+        base = std::move(*resolved);
+      }
+      *content = load_content(stored, base);
+      if (mode == ContentMode::resolve) {
+        std::string canonical = canonical_payload(e.payload, e.schema_version);
+        if (payload_checksum(e, canonical) != e.payload_checksum) {
+          return corrupt(sequence, "payload checksum mismatch (canonical payload)");
+        }
+        out.canonical_payload = std::move(canonical);
+      }
+    }
+    stored.body = {};
+    out.stored = stored;
+  } catch (const std::exception& ex) {
+    return corrupt(sequence, ex.what());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<DecodedEvent> decode_event_base(std::uint64_t sequence, std::string_view frame,
+                                       ContentSource* source) {
+  return decode_impl(sequence, frame, source, ContentMode::base);
+}
+
+Hash256 chain_hash(std::string_view frame, const DecodedEvent& decoded) {
+  if (!decoded.canonical_payload) return sha256(frame);
+  return sha256(assemble_frame(decoded.event, *decoded.canonical_payload));
+}
+
+Result<DecodedEvent> decode_event_stored(std::uint64_t sequence, std::string_view frame,
+                                         ContentSource* source) {
+  return decode_impl(sequence, frame, source, ContentMode::resolve);
+}
+
+Result<Event> decode_event(std::uint64_t sequence, std::string_view frame,
+                           ContentSource* source) {
+  auto decoded = decode_impl(sequence, frame, source, ContentMode::resolve);
+  if (!decoded) return std::unexpected(decoded.error());
+  return std::move(decoded->event);
+}
+
+Result<std::optional<StoredContent>> peek_stored_content(std::uint64_t sequence,
+                                                         std::string_view frame) {
+  auto decoded = decode_impl(sequence, frame, nullptr, ContentMode::describe);
+  if (!decoded) return std::unexpected(decoded.error());
+  return decoded->stored;
+}
+
+const std::string* content_of_payload(const EventPayload& payload) noexcept {
+  if (const auto* c = std::get_if<SessionCreated>(&payload)) {
+    return c->initial_content ? &*c->initial_content : nullptr;
+  }
+  if (const auto* u = std::get_if<SessionUpdated>(&payload)) {
+    return u->content ? &*u->content : nullptr;
+  }
+  if (const auto* r = std::get_if<VersionRestored>(&payload)) return &r->content;
+  return nullptr;
 }
 
 const std::string* content_of(const Event& event) noexcept {
-  if (const auto* c = std::get_if<SessionCreated>(&event.payload)) {
-    return c->initial_content ? &*c->initial_content : nullptr;
-  }
-  if (const auto* u = std::get_if<SessionUpdated>(&event.payload)) {
-    return u->content ? &*u->content : nullptr;
-  }
-  if (const auto* r = std::get_if<VersionRestored>(&event.payload)) return &r->content;
-  return nullptr;
+  return content_of_payload(event.payload);
 }
 
 }  // namespace planning::detail

@@ -3,12 +3,29 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
+#include <memory>
 #include <stdexcept>
 
 namespace planning::detail {
 
 std::uint64_t checksum64(std::string_view bytes) noexcept {
   return XXH3_64bits(bytes.data(), bytes.size());
+}
+
+std::uint64_t checksum64(std::initializer_list<std::string_view> parts) {
+  struct StateFree {
+    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+  };
+  thread_local std::unique_ptr<XXH3_state_t, StateFree> state(XXH3_createState());
+  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK) {
+    throw std::runtime_error("XXH3: cannot allocate a hash state");
+  }
+  for (std::string_view part : parts) {
+    if (XXH3_64bits_update(state.get(), part.data(), part.size()) != XXH_OK) {
+      throw std::runtime_error("XXH3 update failed");
+    }
+  }
+  return XXH3_64bits_digest(state.get());
 }
 
 namespace {

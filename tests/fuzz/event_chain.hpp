@@ -12,7 +12,6 @@
 #include <planning/planning.hpp>
 
 #include "events/src/event_codec.hpp"
-#include "events/src/hashing.hpp"
 
 namespace planning::fuzz {
 
@@ -23,11 +22,12 @@ struct ChainHead {
 };
 
 // Gives `event` the next sequence number and prev_hash after `head`, fills in its
-// payload checksum and schema version (encode_event), and advances `head`.
+// payload checksum and schema version (encode_event_chained), and advances `head`
+// to the hash of its canonical frame.
 inline void seal_next(Event& event, ChainHead& head) {
   event.sequence = head.sequence + 1;
   event.prev_hash = head.hash;
-  head.hash = detail::sha256(detail::encode_event(event));
+  head.hash = detail::encode_event_chained(event).hash;
   head.sequence = event.sequence;
 }
 

@@ -63,9 +63,10 @@ std::optional<Event> decode_checked(std::uint64_t key, std::string_view frame) {
   fuzz_check(event->type == event_type_of(event->payload),
              "the payload alternative does not match the frame's type id");
 
-  // Re-encoding is total and lossless for anything the decoder accepts.
+  // Re-encoding (in the schema version it was read in: a schema-1 frame upcasts)
+  // is total and lossless for anything the decoder accepts.
   Event copy = *event;
-  const std::string again = detail::encode_event(copy);
+  const std::string again = detail::encode_event(copy, {.schema_version = event->schema_version});
   auto redecoded = detail::decode_event(key, again);
   fuzz_check(redecoded.has_value(), "a decoded event, re-encoded, does not decode",
              redecoded ? std::string() : redecoded.error().message);

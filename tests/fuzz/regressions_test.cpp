@@ -215,12 +215,14 @@ TEST_CASE("an imported session_created for a removed id leaves every read consis
 // fuzz_import, property "export reproduces the imported events". event_from_json
 // accepts any schema_version >= 1 (events/src/event_json.cpp:333), import did
 // not compare it with what this build writes, and encode_event stores every
-// event under kCurrentSchemaVersion (events/src/event_codec.cpp:149). An event
-// claiming schema version 2 — a format this build cannot read (decode_event
-// refuses it as corruption) — was accepted and silently rewritten as version 1;
-// the payload checksum does not cover the header, so nothing noticed unless a
-// later line's prev_hash did. Fixed in 86ef9e0 (import rejects it). Either the import rejects it, or what it stored
-// exports back unchanged.
+// event under kCurrentSchemaVersion (events/src/event_codec.cpp). An event
+// claiming a schema version newer than this build's — a format it cannot read
+// (decode_event refuses it as corruption) — was accepted and silently rewritten
+// as the current version; the payload checksum does not cover the header, so
+// nothing noticed unless a later line's prev_hash did. Fixed in 86ef9e0 (import
+// rejects it). Found with version 2 when 1 was current; the future version is
+// now kCurrentSchemaVersion + 1 (3). Either the import rejects it, or what it
+// stored exports back unchanged.
 TEST_CASE("an imported event claiming a future schema version is rejected or kept as is",
           "[fuzz][regression][import]") {
   TempDir dir;
@@ -230,7 +232,7 @@ TEST_CASE("an imported event claiming a future schema version is rejected or kep
   created.metadata_json = "{}";
   auto json = nlohmann::json::parse(fuzz::sealed_json_lines(
       {event_of("0193f5a2-7c00-7000-8000-000000000001", 1, 1735689600000000000, created)}, {}));
-  json["schema_version"] = 2;
+  json["schema_version"] = detail::kCurrentSchemaVersion + 1;
   const std::string line = json.dump() + "\n";
   std::istringstream in(line);
 

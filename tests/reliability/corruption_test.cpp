@@ -16,7 +16,6 @@
 #include <catch2/catch.hpp>
 
 #include "events/src/event_codec.hpp"
-#include "events/src/hashing.hpp"
 #include "reliability/reliability_support.hpp"
 #include "support/raw_lmdb.hpp"
 #include "support/temp_store.hpp"
@@ -523,7 +522,7 @@ TEST_CASE("an edited event whose successor was re-linked is caught further down 
   put_frame(options.path, seq, forged);
   // Re-link event seq+1 to the forged frame: the break moves to seq+2.
   Event next = p.event(seq + 1);
-  next.prev_hash = detail::sha256(forged);
+  next.prev_hash = detail::encode_event_chained(edited).hash;  // of the canonical frame
   put_frame(options.path, seq + 1, forge(next));
   auto m = open_store(options);
   const auto report = PLAN_OK(m->verify());

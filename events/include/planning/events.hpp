@@ -125,8 +125,8 @@ struct Event {
   std::uint16_t schema_version = 1;  // Cereal class version of the payload as stored
   Timestamp timestamp{};
   std::string actor;
-  std::uint64_t payload_checksum = 0;  // XXH3-64, see docs/FORMAT.md
-  Hash256 prev_hash{};                 // SHA-256 of the previous frame; zeros at seq 1
+  std::uint64_t payload_checksum = 0;  // XXH3-64 of the canonical payload (FORMAT.md §2.2)
+  Hash256 prev_hash{};  // SHA-256 of the previous canonical frame; zeros at seq 1
   EventPayload payload;
 
   bool operator==(const Event&) const = default;

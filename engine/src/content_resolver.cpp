@@ -1,0 +1,155 @@
+// Resolving stored content while reading the log: docs/FORMAT.md, "Stored content".
+#include "engine/src/content_resolver.hpp"
+
+#include <fmt/format.h>
+
+#include "events/src/bytes.hpp"
+#include "projections/src/records.hpp"
+
+namespace planning::detail {
+
+namespace {
+
+// Event types that can set content (FORMAT.md §2); the others are skipped
+// without decoding their payload.
+bool may_set_content(EventType type) {
+  return type == EventType::session_created || type == EventType::session_updated ||
+         type == EventType::version_restored;
+}
+
+std::unexpected<Error> corrupt(std::uint64_t sequence, const std::string& what) {
+  return fail(ErrorCode::corruption, fmt::format("event {}: {}", sequence, what));
+}
+
+}  // namespace
+
+ContentResolver::ContentResolver(const EventLog& log, std::size_t cache_bytes)
+    : log_(log), cache_bytes_(cache_bytes) {}
+
+Result<DecodedEvent> ContentResolver::decode_stored(const Txn& txn, std::uint64_t sequence,
+                                                    std::string_view frame) {
+  const Txn* saved = txn_;
+  txn_ = &txn;
+  auto decoded = decode_event_stored(sequence, frame, this);
+  txn_ = saved;
+  if (decoded && decoded->stored) remember(decoded->event, decoded->stored->depth);
+  return decoded;
+}
+
+Result<Event> ContentResolver::decode(const Txn& txn, std::uint64_t sequence,
+                                      std::string_view frame) {
+  auto decoded = decode_stored(txn, sequence, frame);
+  if (!decoded) return std::unexpected(decoded.error());
+  return std::move(decoded->event);
+}
+
+Result<Event> ContentResolver::read(const Txn& txn, std::uint64_t sequence) {
+  auto frame = log_.frame(txn, sequence);
+  if (!frame) return fail(ErrorCode::corruption, fmt::format("event {} is missing from the log", sequence));
+  return decode(txn, sequence, *frame);
+}
+
+Result<std::string> ContentResolver::content(const Txn& txn, std::uint64_t sequence) {
+  if (sequence == 0) return std::string();  // a session that never had content
+  auto event = read(txn, sequence);
+  if (!event) return std::unexpected(event.error());
+  const std::string* text = content_of(*event);
+  if (text == nullptr) return corrupt(sequence, "was expected to carry content");
+  return *text;
+}
+
+Result<std::string> ContentResolver::base_content(std::string_view session_id,
+                                                  std::uint64_t base_seq, std::uint32_t depth) {
+  // Invariant: only reached through decode(), which set txn_.
+  if (txn_ == nullptr) return corrupt(base_seq, "content resolved outside a transaction");
+  if (const Entry* hit = cached(session_id, base_seq)) {
+    if (hit->depth != depth) {
+      return corrupt(base_seq, fmt::format("content stored at delta depth {}, expected {}",
+                                           hit->depth, depth));
+    }
+    return hit->content;
+  }
+  auto frame = log_.frame(*txn_, base_seq);
+  if (!frame) return corrupt(base_seq, "is missing from the log");
+  // Recursion is bounded: each step is an earlier event one depth lower. A base's
+  // text is checked by its recorded XXH3-64; the payload checksum of the event
+  // being read covers the result.
+  auto decoded = decode_event_base(base_seq, *frame, this);
+  if (!decoded) return std::unexpected(decoded.error());
+  if (decoded->event.session_id != session_id) {
+    return corrupt(base_seq, "belongs to another session");
+  }
+  if (!decoded->stored) return corrupt(base_seq, "sets no content");
+  if (decoded->stored->depth != depth) {
+    return corrupt(base_seq, fmt::format("content stored at delta depth {}, expected {}",
+                                         decoded->stored->depth, depth));
+  }
+  remember(decoded->event, depth);
+  return *content_of(decoded->event);
+}
+
+const ContentResolver::Entry* ContentResolver::cached(std::string_view session_id,
+                                                      std::uint64_t sequence) {
+  auto it = by_session_.find(session_id);
+  if (it == by_session_.end() || it->second->sequence != sequence) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return &*it->second;
+}
+
+void ContentResolver::remember(const Event& event, std::uint32_t depth) {
+  const std::string* text = content_of(event);
+  if (text == nullptr || text->size() > cache_bytes_) return;
+  if (auto it = by_session_.find(event.session_id); it != by_session_.end()) {
+    if (it->second->sequence > event.sequence) return;  // keep the later content
+    bytes_ -= it->second->content.size();
+    auto node = it->second;
+    by_session_.erase(it);
+    lru_.erase(node);
+  }
+  lru_.push_front(Entry{event.session_id, event.sequence, depth, *text});
+  by_session_.emplace(lru_.front().session_id, lru_.begin());
+  bytes_ += text->size();
+  while (bytes_ > cache_bytes_ && !lru_.empty()) {
+    bytes_ -= lru_.back().content.size();
+    by_session_.erase(lru_.back().session_id);
+    lru_.pop_back();
+  }
+}
+
+Result<std::optional<ContentEvent>> latest_content_event(const Txn& txn, const Databases& dbs,
+                                                         const EventLog& log,
+                                                         std::string_view session_id,
+                                                         std::uint32_t stream_version) {
+  for (std::uint32_t sv = stream_version; sv >= 1; --sv) {
+    auto seq_bytes = kv_get(txn, dbs.streams, stream_key(session_id, sv));
+    if (!seq_bytes || seq_bytes->size() != 8) {
+      return fail(ErrorCode::corruption,
+                  fmt::format("stream {} of session {} is missing", sv, session_id));
+    }
+    const auto seq = get_be<std::uint64_t>(*seq_bytes, 0);
+    auto frame = log.frame(txn, seq);
+    if (!frame) return corrupt(seq, "is missing from the log");
+    auto header = peek_header(seq, *frame);
+    if (!header) return std::unexpected(header.error());
+    if (!may_set_content(header->type)) continue;
+    auto stored = peek_stored_content(seq, *frame);
+    if (!stored) return std::unexpected(stored.error());
+    if (*stored) return ContentEvent{seq, **stored};
+  }
+  return std::nullopt;
+}
+
+std::optional<ContentBase> content_base_for(const Txn& txn, const Databases& dbs,
+                                            const EventLog& log, const Session& state) {
+  if (state.content.empty()) return std::nullopt;
+  auto latest = latest_content_event(txn, dbs, log, state.id, state.stream_version);
+  if (!latest || !*latest) return std::nullopt;
+  ContentBase base;
+  base.seq = (*latest)->sequence;
+  base.depth = (*latest)->stored.depth;
+  base.checksum = (*latest)->stored.checksum;
+  base.content = state.content;
+  return base;
+}
+
+}  // namespace planning::detail

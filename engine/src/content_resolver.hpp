@@ -1,0 +1,83 @@
+// Resolving stored content (docs/FORMAT.md, "Stored content"): the one place that
+// turns keyframes and delta chains back into text while reading the log, and
+// that picks the base a new content event is stored against.
+//
+// Not thread-safe: one resolver per reader. Its cache holds, per session, the
+// latest content it resolved (the base of that session's next delta in a
+// sequential replay), bounded in bytes, so a replay of any length keeps memory
+// bounded. The log is immutable, so the cache stays valid across transactions.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <planning/events.hpp>
+
+#include "engine/src/event_log.hpp"
+#include "engine/src/lmdb_env.hpp"
+#include "events/src/event_codec.hpp"
+
+namespace planning::detail {
+
+class ContentResolver final : public ContentSource {
+ public:
+  static constexpr std::size_t kDefaultCacheBytes = std::size_t{16} << 20;
+
+  explicit ContentResolver(const EventLog& log, std::size_t cache_bytes = kDefaultCacheBytes);
+
+  // decode_event with deltas resolved through the log read by `txn`.
+  Result<Event> decode(const Txn& txn, std::uint64_t sequence, std::string_view frame);
+  // The same, as decode_event_stored (for chain_hash).
+  Result<DecodedEvent> decode_stored(const Txn& txn, std::uint64_t sequence,
+                                     std::string_view frame);
+  // The event at `sequence` (corruption when it is missing).
+  Result<Event> read(const Txn& txn, std::uint64_t sequence);
+  // The content set by content event `sequence` ("" for 0: never had content);
+  // corruption when that event sets no content.
+  Result<std::string> content(const Txn& txn, std::uint64_t sequence);
+
+  // ContentSource. REQUIRES: called from inside decode / read / content.
+  Result<std::string> base_content(std::string_view session_id, std::uint64_t base_seq,
+                                   std::uint32_t depth) override;
+
+ private:
+  struct Entry {
+    std::string session_id;
+    std::uint64_t sequence = 0;
+    std::uint32_t depth = 0;
+    std::string content;
+  };
+  void remember(const Event& event, std::uint32_t depth);
+  const Entry* cached(std::string_view session_id, std::uint64_t sequence);
+
+  const EventLog& log_;
+  const std::size_t cache_bytes_;
+  const Txn* txn_ = nullptr;  // the transaction of the call in progress
+  std::list<Entry> lru_;      // most recently used first
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> by_session_;
+  std::size_t bytes_ = 0;
+};
+
+// The latest event of the session (at most `stream_version`) that set its
+// content, with how that content is stored; nullopt when none did.
+struct ContentEvent {
+  std::uint64_t sequence = 0;
+  StoredContent stored;
+};
+Result<std::optional<ContentEvent>> latest_content_event(const Txn& txn, const Databases& dbs,
+                                                         const EventLog& log,
+                                                         std::string_view session_id,
+                                                         std::uint32_t stream_version);
+
+// The base a new content event of `state` is stored against (its current
+// content and the event that set it); nullopt when it has none to delta against,
+// or when its stream cannot be read (the new event is then a self-contained
+// keyframe: a damaged stream never blocks a write). Views state.content.
+std::optional<ContentBase> content_base_for(const Txn& txn, const Databases& dbs,
+                                            const EventLog& log, const Session& state);
+
+}  // namespace planning::detail

@@ -1,0 +1,207 @@
+// Stored content of schema-2 payloads: docs/FORMAT.md, "Stored content".
+#include "events/src/content_codec.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+#include <zstd.h>
+
+#include "events/src/bytes.hpp"
+#include "events/src/cereal_fields.hpp"
+#include "events/src/event_codec.hpp"
+#include "events/src/hashing.hpp"
+#include "events/src/line_delta.hpp"
+
+namespace planning::detail {
+
+namespace {
+
+constexpr std::size_t kHeaderSize = 1 + 8;
+constexpr std::size_t kSealedAt = kHeaderSize + 8;
+constexpr std::size_t kKeyframeHeader = kSealedAt + 8;
+constexpr std::size_t kDeltaHeader = kSealedAt + 8 + 8 + 4;
+
+struct CCtxFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxFree {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+// One compression and one decompression context per thread, reused.
+ZSTD_CCtx* cctx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> ctx(ZSTD_createCCtx());
+  if (!ctx) throw std::runtime_error("zstd: cannot allocate a compression context");
+  return ctx.get();
+}
+ZSTD_DCtx* dctx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxFree> ctx(ZSTD_createDCtx());
+  if (!ctx) throw DecodeError("zstd: cannot allocate a decompression context");
+  return ctx.get();
+}
+
+void append_zstd(std::string& out, std::string_view bytes, int level) {
+  const std::size_t at = out.size();
+  out.resize(at + ZSTD_compressBound(bytes.size()));
+  const std::size_t n = ZSTD_compressCCtx(cctx(), out.data() + at, out.size() - at, bytes.data(),
+                                          bytes.size(), level);
+  if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(at + n);
+}
+
+// Decompresses a single zstd frame that records its size, which must be at most
+// `limit` (and equal `exact` when given).
+std::string unzstd(std::string_view frame, std::uint64_t limit, bool exact) {
+  const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
+    throw DecodeError("stored content: bad zstd frame");
+  }
+  if (exact ? size != limit : size > limit) {
+    throw DecodeError("stored content: zstd frame size disagrees with the recorded length");
+  }
+  std::string out(static_cast<std::size_t>(size), '\0');
+  const std::size_t n = ZSTD_decompressDCtx(dctx(), out.data(), out.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n)) {
+    throw DecodeError(std::string("stored content: zstd frame: ") + ZSTD_getErrorName(n));
+  }
+  if (n != out.size()) throw DecodeError("stored content: zstd frame is short");
+  return out;
+}
+
+std::string header(ContentKind kind, std::string_view content) {
+  std::string out;
+  out.push_back(static_cast<char>(kind));
+  put_be<std::uint64_t>(out, content.size());
+  if (kind != ContentKind::raw) {
+    put_be<std::uint64_t>(out, checksum64(content));
+    put_be<std::uint64_t>(out, 0);  // sealed, filled by seal()
+  }
+  return out;
+}
+
+// XXH3-64 of a keyframe or delta blob without its sealed field.
+std::uint64_t sealed_checksum(std::string_view blob) {
+  return checksum64({blob.substr(0, kSealedAt), blob.substr(kSealedAt + 8)});
+}
+
+std::string seal(std::string blob) {
+  const std::uint64_t sum = sealed_checksum(blob);
+  for (int i = 0; i < 8; ++i) blob[kSealedAt + i] = static_cast<char>(sum >> (56 - 8 * i));
+  return blob;
+}
+
+const ContentPolicy kDefaultPolicy{};
+thread_local const ContentPolicy* tls_policy = &kDefaultPolicy;
+
+}  // namespace
+
+const ContentPolicy& content_policy() noexcept { return *tls_policy; }
+
+ScopedContentPolicy::ScopedContentPolicy(const ContentPolicy& policy)
+    : saved_(tls_policy), policy_(policy) {
+  tls_policy = &policy_;
+}
+
+ScopedContentPolicy::~ScopedContentPolicy() { tls_policy = saved_; }
+
+std::string store_raw(std::string_view content) {
+  std::string raw = header(ContentKind::raw, content);
+  raw.append(content);
+  return raw;
+}
+
+std::string store_content(std::string_view content, const ContentBase* base) {
+  const ContentPolicy& policy = content_policy();
+  const std::uint32_t max_depth = std::min(policy.max_delta_depth, kMaxDeltaDepth);
+  if (!policy.compress) return store_raw(content);
+  std::string delta;
+  if (base != nullptr && base->seq != 0 && base->depth < max_depth && !content.empty() &&
+      base->checksum == checksum64(base->content)) {
+    delta = header(ContentKind::delta, content);
+    put_be<std::uint64_t>(delta, base->seq);
+    put_be<std::uint32_t>(delta, base->depth + 1);
+    append_zstd(delta, make_line_delta(base->content, content), policy.zstd_level);
+    delta = seal(std::move(delta));
+    // Markdown compresses about 3-4x: a delta under a quarter of the text beats
+    // any keyframe, so the keyframe is not even tried.
+    if (delta.size() * 4 < content.size()) return delta;
+  }
+  std::string best = store_raw(content);
+  if (!content.empty()) {
+    std::string keyframe = header(ContentKind::keyframe, content);
+    append_zstd(keyframe, content, policy.zstd_level);
+    keyframe = seal(std::move(keyframe));
+    if (keyframe.size() < best.size()) best = std::move(keyframe);
+  }
+  if (!delta.empty() && delta.size() < best.size()) return delta;
+  return best;
+}
+
+StoredContent parse_stored_content(std::string_view blob, std::uint64_t sequence) {
+  if (blob.size() < kHeaderSize) throw DecodeError("stored content: truncated header");
+  StoredContent s;
+  const auto kind = static_cast<std::uint8_t>(blob[0]);
+  if (kind > static_cast<std::uint8_t>(ContentKind::delta)) {
+    throw DecodeError("stored content: unknown kind " + std::to_string(kind));
+  }
+  s.kind = static_cast<ContentKind>(kind);
+  s.length = get_be<std::uint64_t>(blob, 1);
+  if (s.length > kMaxPayloadBytes) throw DecodeError("stored content: length out of range");
+  if (s.kind != ContentKind::raw &&
+      (blob.size() < kKeyframeHeader ||
+       get_be<std::uint64_t>(blob, kSealedAt) != sealed_checksum(blob))) {
+    throw DecodeError("stored content: checksum mismatch of the stored bytes");
+  }
+  switch (s.kind) {
+    case ContentKind::raw:
+      s.body = blob.substr(kHeaderSize);
+      if (s.body.size() != s.length) throw DecodeError("stored content: raw length mismatch");
+      s.checksum = checksum64(s.body);
+      break;
+    case ContentKind::keyframe:
+      if (blob.size() < kKeyframeHeader) throw DecodeError("stored content: truncated keyframe");
+      s.checksum = get_be<std::uint64_t>(blob, kHeaderSize);
+      s.body = blob.substr(kKeyframeHeader);
+      break;
+    case ContentKind::delta:
+      if (blob.size() < kDeltaHeader) throw DecodeError("stored content: truncated delta");
+      s.checksum = get_be<std::uint64_t>(blob, kHeaderSize);
+      s.base_seq = get_be<std::uint64_t>(blob, kKeyframeHeader);
+      s.depth = get_be<std::uint32_t>(blob, kKeyframeHeader + 8);
+      s.body = blob.substr(kDeltaHeader);
+      if (s.base_seq == 0 || s.base_seq >= sequence) {
+        throw DecodeError("stored content: delta base " + std::to_string(s.base_seq) +
+                          " is not an earlier event");
+      }
+      if (s.depth == 0 || s.depth > kMaxDeltaDepth) {
+        throw DecodeError("stored content: delta depth " + std::to_string(s.depth) +
+                          " out of range");
+      }
+      break;
+  }
+  return s;
+}
+
+std::string load_content(const StoredContent& stored, std::string_view base) {
+  std::string text;
+  switch (stored.kind) {
+    case ContentKind::raw: return std::string(stored.body);
+    case ContentKind::keyframe: text = unzstd(stored.body, stored.length, true); break;
+    case ContentKind::delta: {
+      // A script never needs more than an op header per output byte plus the bytes;
+      // the second bound caps what a forged frame can make the decoder allocate.
+      const std::uint64_t limit = std::min<std::uint64_t>(22 * stored.length + 64,
+                                                          2 * std::uint64_t{kMaxPayloadBytes});
+      const std::string script = unzstd(stored.body, limit, false);
+      text = apply_line_delta(base, script, static_cast<std::size_t>(stored.length));
+      break;
+    }
+  }
+  if (checksum64(text) != stored.checksum) {
+    throw DecodeError("stored content: checksum mismatch (wrong base or damaged delta)");
+  }
+  return text;
+}
+
+}  // namespace planning::detail
