@@ -188,7 +188,11 @@ int plausible_type(FuzzedDataProvider& p, const SessionShape& shape) {
 
 EventPayload plausible_payload(FuzzedDataProvider& p, int type, const SessionShape& shape,
                                std::uint64_t head) {
-  const std::uint32_t next_version = shape.versions + 1;
+  // Saturates: the shape follows generated events, and an implausible one may
+  // have claimed version 2^32 - 1 (a wrap to 0 made the range below abort).
+  const std::uint32_t next_version =
+      shape.versions == std::numeric_limits<std::uint32_t>::max() ? shape.versions
+                                                                   : shape.versions + 1;
   switch (type) {
     case 1: {
       SessionCreated c;
