@@ -66,9 +66,9 @@ class SessionManager::Impl {
 
   // The write path (write_path.cpp). execute() queues the op for group commit:
   // one thread at a time leads, committing every queued op in one transaction
-  // in which each op runs in its own nested transaction (loads the session,
-  // decides, checks the event against the state machine, appends it, applies
-  // every projection). Signals are delivered after the commit. Returns the
+  // (commit_group: each op loads the session, decides, checks the event against
+  // the state machine, appends it, applies every projection; a failed op leaves
+  // nothing behind). Signals are delivered after the commit. Returns the
   // resulting state (the last state for a removal).
   Result<Session> execute(WriteOp op);
   // Commits `ops` in one transaction, bypassing the queue (apply_batch).
