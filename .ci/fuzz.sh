@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Fuzz CI (docs/FUZZING.md). Called by .ci/run.
 # Builds the libFuzzer targets with clang in build-fuzz (ASan + UBSan, asserts
-# on) and runs `ctest -L fuzz`: each target over its checked-in corpus plus
-# bounded random inputs (PLANNING_FUZZ_RUNS, default 20000 executions, at most
-# PLANNING_FUZZ_MAX_TIME, default 60 s, per target), and the regression inputs.
+# on) and runs `ctest -L fuzz`: each target explores from its checked-in corpus
+# for PLANNING_FUZZ_MAX_TIME seconds (default 120) with a fresh random seed
+# (PLANNING_FUZZ_SEED=<n> reproduces a run), and every regression input is
+# replayed. Prints each target's seed and execution count; a crash input is
+# printed in full (tests/fuzz/run_fuzzer.cmake) and kept in build-fuzz/artifacts.
 # Budget: < 15 min on 2 cores. Jobs: $PLANNING_JOBS (default 2).
 #
 # Compiler: clang >= 16. libstdc++ 12's std::expected / std::variant need
@@ -59,8 +61,7 @@ cmake -S . -B build-fuzz -G Ninja \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" "-DCMAKE_CXX_FLAGS=$flags" \
   -DPLANNING_BUILD_FUZZERS=ON -DPLANNING_SANITIZE=address,undefined \
   -DPLANNING_BUILD_TOOLS=OFF -DPLANNING_BUILD_EXAMPLES=OFF -DPLANNING_INSTALL=OFF \
-  -DPLANNING_FUZZ_RUNS="${PLANNING_FUZZ_RUNS:-20000}" \
-  -DPLANNING_FUZZ_MAX_TIME="${PLANNING_FUZZ_MAX_TIME:-60}" >/dev/null
+  -DPLANNING_FUZZ_MAX_TIME="${PLANNING_FUZZ_MAX_TIME:-120}" >/dev/null
 cmake --build build-fuzz -j "$jobs" --target fuzz_event_decode fuzz_import fuzz_metadata
 
 symbolizer="$(command -v "llvm-symbolizer-$version" || command -v llvm-symbolizer || true)"
@@ -68,5 +69,21 @@ symbolizer="$(command -v "llvm-symbolizer-$version" || command -v llvm-symbolize
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 
+bash .ci/check-labels.sh build-fuzz fuzz
 echo "== ctest -L fuzz"
-ctest --test-dir build-fuzz -j "$jobs" --output-on-failure -L fuzz
+rc=0
+ctest --test-dir build-fuzz -j "$jobs" --output-on-failure -L fuzz || rc=$?
+echo "== fuzz runs (seed, executions)"
+summaries=(build-fuzz/tests/fuzz/work/*/summary.txt)
+if [ ! -e "${summaries[0]}" ]; then
+  echo "no fuzz run left a summary: the fuzzers ran nothing"
+  exit 1
+fi
+cat "${summaries[@]}"
+mkdir -p build-fuzz/artifacts
+find build-fuzz/tests/fuzz/work -path '*/artifacts/*' -type f -exec cp {} build-fuzz/artifacts/ \;
+if [ -n "$(ls -A build-fuzz/artifacts)" ]; then
+  echo "crash inputs kept in $(pwd)/build-fuzz/artifacts:"
+  ls -l build-fuzz/artifacts
+fi
+exit $rc

@@ -39,6 +39,7 @@ void rebuild_and_open(RunState& state);  // 4 (workloads_log.cpp)
 void peak_memory(RunState& state);       // 7
 void queries(RunState& state);           // 5 (workloads_queries.cpp)
 void version_storage(RunState& state);   // 6 (workloads_versions.cpp)
+void history_reads(RunState& state);     // 8 (workloads_versions.cpp)
 
 // The child side of workload 7: opens the store, rebuilds every projection,
 // and prints "vmhwm=<bytes> anon_peak=<bytes> open_vmhwm=<bytes>" on stdout.

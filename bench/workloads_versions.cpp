@@ -1,7 +1,9 @@
 // Workload 6: version storage — the bytes 1,000 autosaves of a 100 KiB document
 // cost, reading random versions back, and diffing two 1 MiB versions.
+// Workload 8: a whole history with content, against the same-work SQLite peer.
 #include <fmt/format.h>
 
+#include "bench/sqlite_peer.hpp"
 #include "bench/workloads.hpp"
 
 namespace bench {
@@ -107,6 +109,60 @@ void version_storage(RunState& state) {
        .ours = millis(compare_ms),
        .goal = "< 50 ms",
        .met = compare_ms < 50.0});
+}
+
+}  // namespace bench
+
+namespace bench {
+
+namespace {
+constexpr std::size_t kHistoryVersions = 26;
+constexpr std::size_t kHistorySessions = 20;
+constexpr std::size_t kHistoryReads = 400;
+}  // namespace
+
+// Workload 8: a session's whole history with content — get_versions of a
+// session with 26 versions of 1 KiB, against the same-work SQLite peer that
+// stores every version as a full copy (SELECT ... ORDER BY version_number).
+void history_reads(RunState& state) {
+  const Config& c = state.config;
+  TempStore store(c, "history");
+  const ContentPool pool(1024);
+  auto manager = open_store(store.path() / "engine");
+  SqlitePeer peer(store.path() / "peer" / "peer.sqlite");
+  std::vector<std::string> ours_ids, peer_ids;
+  for (std::size_t s = 0; s < kHistorySessions; ++s) {
+    const std::string first = pool.at(s * kHistoryVersions);
+    ours_ids.push_back(
+        must(manager->create({.title = "history", .initial_content = first, .created_by = "bench"}),
+             "create")
+            .id);
+    peer_ids.push_back(peer.create("history", "", first));
+    for (std::size_t v = 1; v < kHistoryVersions; ++v) {
+      const std::string& text = pool.at(s * kHistoryVersions + v);
+      must(manager->update(ours_ids.back(), autosave(text)), "update");
+      peer.update(peer_ids.back(), text);
+    }
+  }
+  std::vector<double> ours, theirs;
+  for (std::size_t i = 0; i < kHistoryReads; ++i) {
+    const std::size_t s = i % kHistorySessions;
+    std::size_t n = 0;
+    ours.push_back(time_seconds([&] { n = must(manager->get_versions(ours_ids[s]), "get_versions").size(); }) * 1e6);
+    if (n != kHistoryVersions) die("get_versions returned the wrong number of versions");
+    theirs.push_back(time_seconds([&] { n = peer.history(peer_ids[s]).size(); }) * 1e6);
+    if (n != kHistoryVersions) die("the peer's history has the wrong number of versions");
+  }
+  const double ours_us = median(ours), peer_us = median(theirs);
+  progress(fmt::format("8. history: get_versions {:.1f} µs, same-work SQLite {:.1f} µs", ours_us,
+                       peer_us));
+  state.report.add({.workload = fmt::format("8. get_versions, {} versions of 1 KiB (median)",
+                                            kHistoryVersions),
+                    .ours = micros(ours_us),
+                    .baseline = "same-work SQLite, full copies: " + micros(peer_us),
+                    .ratio = times(peer_us / ours_us),
+                    .goal = "≥ 1× same-work SQLite (ratio = its time ÷ ours)",
+                    .met = ours_us <= peer_us});
 }
 
 }  // namespace bench

@@ -4,14 +4,17 @@
 #        scripts/test.sh --slow   the long suites too (label "slow")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# CI treats warnings as errors (STYLE.md §11).
+# CI treats warnings as errors (-DPLANNING_WERROR=ON).
 if [ "${CI:-}" = "true" ]; then
   bash scripts/build.sh -DPLANNING_WERROR=ON
 else
   bash scripts/build.sh
 fi
+# A label that selects nothing fails instead of passing (.ci/check-labels.sh).
 if [ "${1:-}" = "--slow" ]; then
+  bash .ci/check-labels.sh build unit slow
   ctest --test-dir build -j2 --output-on-failure
 else
+  bash .ci/check-labels.sh build unit
   ctest --test-dir build -j2 --output-on-failure -LE slow
 fi

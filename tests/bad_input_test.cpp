@@ -1,4 +1,4 @@
-// Bad input (SPEC §9, docs/BEHAVIOUR.md "Limits"): every entry point rejects
+// Bad input (docs/BAD_INPUT.md, docs/BEHAVIOUR.md "Limits"): every entry point rejects
 // it with the documented ErrorCode, appends nothing and changes nothing.
 #include <planning/planning.hpp>
 
@@ -170,7 +170,7 @@ TEST_CASE("a stale expected_stream_version is a conflict", "[bad_input][conflict
   });
 }
 
-TEST_CASE("each field over its limit is invalid_argument; at the limit it is accepted",
+TEST_CASE("each field over its limit is invalid_argument, and at the limit it is accepted",
           "[bad_input][limits]") {
   Fixture fx;
   auto& m = *fx.m;

@@ -1,4 +1,4 @@
-// Seeded random operations against a model of the contract (SPEC §3–§4,
+// Seeded random operations against a model of the contract (docs/BEHAVIOUR.md,
 // docs/BEHAVIOUR.md). Every call's result is predicted and asserted; afterwards
 // the projections are rebuilt and must be identical, and time travel must give
 // back recorded states.

@@ -324,8 +324,8 @@ TEST_CASE("rebuild_projections reports progress and reproduces the same state",
   ManualClock clock;
   Options options = test_options(dir, &clock);
   options.projections = {std::make_shared<EventCounter>()};
-  SECTION("default batches") {}
-  SECTION("small batches") { options.replay_batch_events = 5; }
+  // The default batch size, then batches of 5.
+  options.replay_batch_events = GENERATE(as<std::size_t>{}, Options{}.replay_batch_events, 5);
 
   auto manager = open_store(options);
   populate(*manager, clock, 30);
@@ -471,16 +471,76 @@ TEST_CASE("SessionRecovery::apply acts on a stale report and skips changed sessi
   }
 }
 
+namespace {
+
+// This process's POSIX locks on `file`, as /proc/locks lists them
+// ("<n>: POSIX ADVISORY READ <pid> <major>:<minor>:<inode> <start> <end>").
+std::size_t locks_held_on(const std::filesystem::path& file) {
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  const std::string inode = ":" + std::to_string(st.st_ino);
+  std::ifstream locks("/proc/locks");
+  REQUIRE(locks.good());
+  std::size_t held = 0;
+  std::string line;
+  while (std::getline(locks, line)) {
+    std::istringstream fields(line);
+    std::string id, kind, mode, access, pid, device;
+    fields >> id >> kind;
+    if (kind == "->") fields >> kind;  // a waiter: "<n>: -> POSIX ..."
+    fields >> mode >> access >> pid >> device;
+    if (pid == std::to_string(::getpid()) && device.ends_with(inode)) ++held;
+  }
+  return held;
+}
+
+}  // namespace
+
+// LMDB's locks are per process: a second mdb_env_open of the store, once
+// closed, would drop the first handle's locks, and the next process could then
+// reset the lock table under a live writer. The refusal must come before LMDB
+// sees the path, whichever spelling of the path names the store.
 TEST_CASE("opening a store that is already open in this process is refused", "[recovery]") {
   TempDir dir;
   Options options = test_options(dir);
   auto first = open_store(options);
-  REQUIRE_ERROR_CODE(ErrorCode::storage, SessionManager::open(options));
-  // The first handle is unaffected.
+  PLAN_OK(first->create({.title = "before", .initial_content = "x"}));
+  const auto lock_file = options.path / "lock.mdb";
+  const std::size_t locks_before = locks_held_on(lock_file);
+  REQUIRE(locks_before >= 1);
+  const FileSnapshot data_before = snapshot_file(options.path / "data.mdb");
+
+  std::filesystem::create_directory_symlink(options.path, dir.path() / "link");
+  std::filesystem::create_directories(dir.path() / "sub");
+  const auto spelling = GENERATE(as<std::string>{}, "same", "symlink", "dotdot");
+  Options again = options;
+  if (spelling == "symlink") again.path = dir.path() / "link";
+  if (spelling == "dotdot") again.path = dir.path() / "sub" / ".." / "store";
+  INFO("second open through " << again.path);
+  auto second = SessionManager::open(again);
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().code == ErrorCode::storage);
+  CHECK_THAT(second.error().message, Catch::Matchers::Contains("already open"));
+
+  // The first handle keeps its locks, and nothing was written.
+  CHECK(locks_held_on(lock_file) == locks_before);
+  CHECK(snapshot_file(options.path / "data.mdb") == data_before);
   CreateRequest r;
   r.title = "still fine";
   PLAN_OK(first->create(r));
   require_verified(*first);
+}
+
+// Closing a manager leaves the registry only after LMDB let go of the store:
+// the same store opens again at once, and again after that.
+TEST_CASE("a closed store can be opened again in the same process", "[recovery]") {
+  TempDir dir;
+  Options options = test_options(dir);
+  for (int round = 0; round < 3; ++round) {
+    auto m = open_store(options);
+    PLAN_OK(m->create({.title = "round " + std::to_string(round)}));
+    CHECK(PLAN_OK(m->list()).size() == static_cast<std::size_t>(round + 1));
+  }
 }
 
 namespace {
@@ -1180,8 +1240,8 @@ TEST_CASE("a rebuild that folds many events of a session in one batch equals the
   TempDir dir;
   ManualClock clock;
   Options options = test_options(dir, &clock);
-  SECTION("one batch") {}
-  SECTION("batches of 3") { options.replay_batch_events = 3; }
+  // One batch (the default size), then batches of 3.
+  options.replay_batch_events = GENERATE(as<std::size_t>{}, Options{}.replay_batch_events, 3);
   auto manager = open_store(options);
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {

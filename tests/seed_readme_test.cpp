@@ -1,5 +1,5 @@
 // Every code example of the seed README (planning-session-core), ported to the
-// C++ API of SPEC §6 and asserted. Section names follow the README's headings.
+// public C++ API and asserted. Section names follow the README's headings.
 #include <planning/planning.hpp>
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// Signals (SPEC §7, planning/signals.hpp): fire after commit, in log order, only
+// Signals (planning/signals.hpp): fire after commit, in log order, only
 // for committed events; throwing slots are isolated; slots may call back in.
 #include <planning/planning.hpp>
 
@@ -185,8 +185,8 @@ TEST_CASE("a throwing slot is isolated", "[signals]") {
   Recorder before, after;
   manager->signals().any.connect(std::ref(before));
   manager->signals().any.connect([](const Event&) { throw std::runtime_error("slot boom"); });
-  SECTION("a std::exception") {}
-  SECTION("and a non-standard exception") {
+  // A std::exception alone, then also a non-standard exception.
+  if (GENERATE(false, true)) {
     manager->signals().any.connect([](const Event&) { throw 42; });
   }
   manager->signals().any.connect(std::ref(after));

@@ -1,4 +1,4 @@
-// The status state machine of SPEC §3 and docs/BEHAVIOUR.md: every from-status
+// The status state machine of docs/BEHAVIOUR.md: every from-status
 // crossed with every operation, including same-state transitions. A rejected
 // operation appends nothing and changes nothing.
 #include <planning/planning.hpp>
@@ -104,7 +104,7 @@ struct Expectation {
   Status target;   // status named by a transition (for messages) or reached
 };
 
-// The contract: SPEC §3 and the BEHAVIOUR.md table.
+// The contract: the BEHAVIOUR.md table.
 Expectation expected(Status from, Op op) {
   switch (op) {
     case Op::pause:

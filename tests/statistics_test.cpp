@@ -1,4 +1,4 @@
-// Statistics (SPEC §6, docs/BEHAVIOUR.md "Queries"): counts by status, versions,
+// Statistics (docs/BEHAVIOUR.md "Queries"): counts by status, versions,
 // averages; removed sessions are excluded and counted apart.
 #include <planning/planning.hpp>
 

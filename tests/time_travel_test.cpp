@@ -1,4 +1,4 @@
-// Time travel and log reading (SPEC §5–§6): session_at / session_at_time, the
+// Time travel and log reading (README, "Time travel"): session_at / session_at_time, the
 // EventQuery filters, scan_events, and the envelope of logged events.
 #include <planning/planning.hpp>
 

@@ -18,6 +18,7 @@
 #include "events/src/hashing.hpp"
 #include "events/src/line_delta.hpp"
 #include "support/raw_lmdb.hpp"
+#include "support/schema_v1.hpp"
 #include "support/temp_store.hpp"
 #include "support/test_helpers.hpp"
 
@@ -121,22 +122,6 @@ std::string frame_at(const std::filesystem::path& path, std::uint64_t seq) {
   REQUIRE(raw::get(path, "log", raw::seq_key(seq), frame).empty());
   REQUIRE(frame.has_value());
   return *frame;
-}
-
-// Rewrites the whole log in the old full-content schema (v1), re-chaining the
-// hashes and the head record, as a store written by an older build would be.
-void downgrade_to_v1(const std::filesystem::path& path, const std::vector<Event>& events) {
-  Hash256 prev{};
-  for (Event e : events) {
-    e.prev_hash = prev;
-    const std::string frame =
-        detail::encode_event(e, {.schema_version = detail::kFullContentSchemaVersion});
-    REQUIRE(raw::put(path, "log", raw::seq_key(e.sequence), frame).empty());
-    prev = detail::sha256(frame);
-  }
-  std::string head = raw::seq_key(events.back().sequence);
-  head.append(reinterpret_cast<const char*>(prev.data()), prev.size());
-  REQUIRE(raw::put(path, "meta", "head", head).empty());
 }
 
 // Recomputes the header checksum (FORMAT.md §2: XXH3-64 of bytes [0, 76)).

@@ -1,4 +1,4 @@
-// Versioning rules: SPEC §4 and docs/BEHAVIOUR.md ("Versions", "Sessions").
+// Versioning rules: docs/BEHAVIOUR.md ("Sessions") and the README.
 #include <planning/planning.hpp>
 
 #include <atomic>
@@ -227,31 +227,14 @@ TEST_CASE("non-content updates append an event and touch updated_at but make no 
 
   UpdateRequest u;
   u.updated_by = "editor";
-  std::string field;
-  SECTION("title") {
-    u.title = "other title";
-    field = "title";
-  }
-  SECTION("description") {
-    u.description = "other description";
-    field = "description";
-  }
-  SECTION("repository_path") {
-    u.repository_path = "/elsewhere";
-    field = "repository_path";
-  }
-  SECTION("repository_url") {
-    u.repository_url = "https://example.com/x";
-    field = "repository_url";
-  }
-  SECTION("working_directory") {
-    u.working_directory = "/tmp/work";
-    field = "working_directory";
-  }
-  SECTION("metadata") {
-    u.metadata = nlohmann::json{{"priority", "high"}, {"nested", {{"a", 1}}}};
-    field = "metadata";
-  }
+  const std::string field = GENERATE(as<std::string>{}, "title", "description", "repository_path",
+                                     "repository_url", "working_directory", "metadata");
+  if (field == "title") u.title = "other title";
+  if (field == "description") u.description = "other description";
+  if (field == "repository_path") u.repository_path = "/elsewhere";
+  if (field == "repository_url") u.repository_url = "https://example.com/x";
+  if (field == "working_directory") u.working_directory = "/tmp/work";
+  if (field == "metadata") u.metadata = nlohmann::json{{"priority", "high"}, {"nested", {{"a", 1}}}};
 
   auto after = PLAN_OK(manager->update(id, u));
   CHECK(head_of(*manager) == head + 1);

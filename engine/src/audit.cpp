@@ -1,10 +1,18 @@
 // Audit and maintenance: verify, rebuild, projection registration, info, backup.
 #include <planning/session_manager.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
+#include <tuple>
+#include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -92,140 +100,200 @@ void compare_database(const Txn& live_txn, MDB_dbi live, const Txn& fresh_txn, M
   }
 }
 
-// A temporary directory removed on scope exit.
+// verify()'s scratch store: a directory in $TMPDIR named
+// planning-verify-<pid>-<random>. Its names are removed as soon as the scratch
+// environment is open (LMDB keeps using the open files), so an interrupted
+// verify — even SIGKILL — leaves nothing behind; directories left by verifies
+// of older builds whose process is gone are removed when the next one starts.
 struct ScratchDir {
   std::filesystem::path path;
   ScratchDir() {
+    const auto temp = std::filesystem::temp_directory_path();
+    remove_stale(temp);
     std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           fmt::format("planning-verify-{}-{:x}", ::getpid(), rd());
+    path = temp / fmt::format("planning-verify-{}-{:x}", ::getpid(), rd());
     std::filesystem::create_directories(path);
+    ::chmod(path.c_str(), 0700);
   }
-  ~ScratchDir() {
+  ~ScratchDir() { unlink_names(); }
+  void unlink_names() noexcept {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
   }
+  static void remove_stale(const std::filesystem::path& temp) noexcept {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(temp, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      unsigned long pid = 0;
+      if (std::sscanf(name.c_str(), "planning-verify-%lu-", &pid) != 1 || pid == 0) continue;
+      if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive
+      std::error_code ignored;
+      std::filesystem::remove_all(it->path(), ignored);
+    }
+  }
 };
+
+// An error of the scratch store, naming it.
+Error scratch_error(const std::filesystem::path& path, const Error& error) {
+  return Error{ErrorCode::storage,
+               fmt::format("verify's scratch store {} (in $TMPDIR): {}", path.string(),
+                           error.message)};
+}
 
 }  // namespace
 
+// verify() judges one snapshot: the structural check of data.mdb, the log scan
+// and the comparison of every projection all run in one read transaction of the
+// live store, so concurrent writers can neither move the head under it nor
+// leave it comparing projections of a later state with an earlier log (its
+// cost: a map resize by a writer of this process waits until verify ends).
 Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) const {
-  VerifyReport report;
   constexpr std::size_t kMaxIssues = 100;
   std::shared_lock projections_lock(impl_->projections_mutex);
+  std::optional<ScratchDir> scratch_dir;
   try {
-    // 1. The log: density, frame checks, hash chain, head record; and a replay of
-    //    every event into a scratch store with the same projections.
-    ScratchDir scratch_dir;
+    // The replay of every event goes into a scratch store with the same projections.
+    scratch_dir.emplace();
+  } catch (const std::exception& e) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    return fail(ErrorCode::storage,
+                fmt::format("verify cannot create its scratch store in $TMPDIR ({}): {}",
+                            tmpdir != nullptr ? tmpdir : "/tmp", e.what()));
+  }
+  const std::filesystem::path scratch_path = scratch_dir->path;
+  try {
     Options scratch_options;
-    scratch_options.path = scratch_dir.path;
+    scratch_options.path = scratch_path;
     scratch_options.durability = Durability::no_sync;
     scratch_options.initial_map_size = std::size_t{64} << 20;
     auto scratch = detail::Environment::open(scratch_options);
-    if (!scratch) return std::unexpected(scratch.error());
+    if (!scratch) return std::unexpected(scratch_error(scratch_path, scratch.error()));
+    scratch_dir->unlink_names();
     detail::EventLog scratch_log((*scratch)->dbs());
     auto scratch_projections = impl_->projections->clone_for(**scratch, scratch_log);
-
-    const detail::LogHead head =
-        impl_->env->read([&](const Txn& txn) { return impl_->log->head(txn); });
-    std::uint64_t expected = 1;
-    Hash256 prev_hash{};
-    bool chain_intact = true;
-    constexpr std::size_t kChunk = 2048;
-    detail::ContentResolver resolver(*impl_->log);
-    for (;;) {
-      std::vector<Event> chunk;
-      bool done = false;
-      impl_->env->read([&](const Txn& txn) {
-        done = true;
-        impl_->log->scan(txn, expected, head.sequence, [&](std::uint64_t seq, std::string_view frame) {
-          if (chunk.size() == kChunk) {
-            done = false;
-            return false;
-          }
-          if (seq != expected) {
-            report.issues.push_back(VerifyIssue{
-                expected, fmt::format("events {}..{} are missing from the log", expected, seq - 1)});
-            chain_intact = false;
-          }
-          expected = seq + 1;
-          ++report.events_checked;
-          auto decoded = resolver.decode_stored(txn, seq, frame);
-          if (!decoded) {
-            report.issues.push_back(VerifyIssue{seq, decoded.error().message});
-            chain_intact = false;
-            return true;
-          }
-          if (chain_intact && decoded->event.prev_hash != prev_hash) {
-            report.issues.push_back(VerifyIssue{
-                seq, "hash chain broken: prev_hash does not match the previous event "
-                     "(an earlier event was edited, removed or reordered)"});
-          }
-          chain_intact = true;
-          prev_hash = detail::chain_hash(frame, *decoded);
-          chunk.push_back(std::move(decoded->event));
-          return true;
-        });
-      });
-      (*scratch)->write([&](Txn& txn) {
-        for (const Event& e : chunk) {
-          std::optional<Session> state;
-          if (auto bytes = detail::kv_get(txn, (*scratch)->dbs().sessions, e.session_id)) {
-            state = detail::decode_session(*bytes);
-          }
-          if (auto check = detail::check_event(state, e); !check) {
-            report.issues.push_back(
-                VerifyIssue{e.sequence, "event breaks the session rules: " + check.error().message});
-            continue;
-          }
-          scratch_projections->apply_without_checkpoint(txn, e);
-        }
-      });
-      if (progress) progress(expected - 1, head.sequence);
-      if (done || report.issues.size() > kMaxIssues) break;
-    }
-    if (expected - 1 != head.sequence) {
-      report.issues.push_back(VerifyIssue{
-          head.sequence, fmt::format("head record names event {} but the log ends at {}",
-                                     head.sequence, expected - 1)});
-    } else if (head.sequence != 0 && prev_hash != head.hash) {
-      report.issues.push_back(VerifyIssue{
-          head.sequence, "the last event does not match the head record's hash (edited)"});
-    }
-
-    // 2. Projections equal the fresh replay, and every checkpoint is at the head.
-    impl_->env->read([&](const Txn& live) {
-      (*scratch)->read([&](const Txn& fresh) {
-        report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbs().sessions);
-        for (const char* name : kProjectionDatabases) {
-          compare_database(live, dbi_by_name(impl_->env->dbs(), name), fresh,
-                           dbi_by_name((*scratch)->dbs(), name), name, report.issues, kMaxIssues);
-        }
-        for (const auto& info : impl_->projections->info(live)) {
-          if (info.checkpoint != head.sequence) {
-            report.issues.push_back(VerifyIssue{
-                0, fmt::format("projection {} checkpoint is {} but the log head is {}", info.name,
-                               info.checkpoint, head.sequence)});
-          }
-        }
-      });
-    });
+    // User projections' databases, opened before the snapshot is taken.
+    std::vector<std::tuple<std::string, MDB_dbi, MDB_dbi>> user_databases;
     for (const auto& user : impl_->projections->users()) {
-      auto [live_dbi, live_fresh] = impl_->env->open_database(user.database);
-      auto [scratch_dbi, scratch_fresh] = (*scratch)->open_database(user.database);
-      (void)live_fresh;
-      (void)scratch_fresh;
+      user_databases.emplace_back(user.database, impl_->env->open_database(user.database).first,
+                                  (*scratch)->open_database(user.database).first);
+    }
+
+    for (int attempt = 0;; ++attempt) {
+      VerifyReport report;
+      std::optional<Error> failure;
+      bool retry = false;
       impl_->env->read([&](const Txn& live) {
+        // 0. LMDB's own structure, before LMDB walks a damaged tree.
+        auto structure = impl_->env->check_structure(detail::StructureDepth::full, &live);
+        if (!structure) {
+          if (structure.error().code == ErrorCode::conflict && attempt < 1000) {
+            retry = true;
+          } else {
+            failure = structure.error();
+          }
+          return;
+        }
+        // 1. The log: density, frame checks, hash chain, head record; and a
+        //    replay of every event into the scratch store.
+        const detail::LogHead head = impl_->log->head(live);
+        std::uint64_t expected = 1;
+        Hash256 prev_hash{};
+        bool chain_intact = true;
+        constexpr std::size_t kChunk = 2048;
+        detail::ContentResolver resolver(*impl_->log);
+        for (;;) {
+          std::vector<Event> chunk;
+          bool done = true;
+          impl_->log->scan(live, expected, head.sequence,
+                           [&](std::uint64_t seq, std::string_view frame) {
+            if (chunk.size() == kChunk) {
+              done = false;
+              return false;
+            }
+            if (seq != expected) {
+              report.issues.push_back(VerifyIssue{
+                  expected, fmt::format("events {}..{} are missing from the log", expected, seq - 1)});
+              chain_intact = false;
+            }
+            expected = seq + 1;
+            ++report.events_checked;
+            auto decoded = resolver.decode_stored(live, seq, frame);
+            if (!decoded) {
+              report.issues.push_back(VerifyIssue{seq, decoded.error().message});
+              chain_intact = false;
+              return true;
+            }
+            if (chain_intact && decoded->event.prev_hash != prev_hash) {
+              report.issues.push_back(VerifyIssue{
+                  seq, "hash chain broken: prev_hash does not match the previous event "
+                       "(an earlier event was edited, removed or reordered)"});
+            }
+            chain_intact = true;
+            prev_hash = detail::chain_hash(frame, *decoded);
+            chunk.push_back(std::move(decoded->event));
+            return true;
+          });
+          try {
+            (*scratch)->write([&](Txn& txn) {
+              for (const Event& e : chunk) {
+                std::optional<Session> state;
+                if (auto bytes = detail::kv_get(txn, (*scratch)->dbs().sessions, e.session_id)) {
+                  state = detail::decode_session(*bytes);
+                }
+                if (auto check = detail::check_event(state, e); !check) {
+                  report.issues.push_back(VerifyIssue{
+                      e.sequence, "event breaks the session rules: " + check.error().message});
+                  continue;
+                }
+                scratch_projections->apply_without_checkpoint(txn, e);
+              }
+            });
+          } catch (const lmdb::error&) {
+            failure = scratch_error(scratch_path,
+                                    detail::translate_exception(std::current_exception()));
+            return;
+          }
+          if (progress) progress(expected - 1, head.sequence);
+          if (done || report.issues.size() > kMaxIssues) break;
+        }
+        if (expected - 1 != head.sequence) {
+          report.issues.push_back(VerifyIssue{
+              head.sequence, fmt::format("head record names event {} but the log ends at {}",
+                                         head.sequence, expected - 1)});
+        } else if (head.sequence != 0 && prev_hash != head.hash) {
+          report.issues.push_back(VerifyIssue{
+              head.sequence, "the last event does not match the head record's hash (edited)"});
+        }
+
+        // 2. Projections equal the fresh replay, and every checkpoint is at the
+        //    head — of this same snapshot.
         (*scratch)->read([&](const Txn& fresh) {
-          compare_database(live, live_dbi, fresh, scratch_dbi, user.database, report.issues,
-                           kMaxIssues);
+          report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbs().sessions);
+          for (const char* name : kProjectionDatabases) {
+            compare_database(live, dbi_by_name(impl_->env->dbs(), name), fresh,
+                             dbi_by_name((*scratch)->dbs(), name), name, report.issues,
+                             kMaxIssues);
+          }
+          for (const auto& info : impl_->projections->info(live)) {
+            if (info.checkpoint != head.sequence) {
+              report.issues.push_back(VerifyIssue{
+                  0, fmt::format("projection {} checkpoint is {} but the log head is {}",
+                                 info.name, info.checkpoint, head.sequence)});
+            }
+          }
+          for (const auto& [database, live_dbi, scratch_dbi] : user_databases) {
+            compare_database(live, live_dbi, fresh, scratch_dbi, database, report.issues,
+                             kMaxIssues);
+          }
         });
       });
+      if (retry) continue;
+      if (failure) return std::unexpected(*failure);
+      return report;
     }
   } catch (...) {
     return std::unexpected(detail::translate_exception(std::current_exception()));
   }
-  return report;
 }
 
 Result<void> SessionManager::rebuild_projections(const ProgressCallback& progress) {
@@ -320,23 +388,59 @@ Result<StoreInfo> SessionManager::info() const {
 }
 
 Result<void> SessionManager::backup(const std::filesystem::path& destination, bool compact) const {
+  // Directories this call makes (0700, like the store) and the file it writes
+  // (0600) are removed again when the backup fails, deepest first.
+  namespace fs = std::filesystem;
+  std::vector<fs::path> made;
+  auto undo = [&made] {
+    std::error_code ignored;
+    for (auto it = made.rbegin(); it != made.rend(); ++it) fs::remove(*it, ignored);
+  };
   std::error_code ec;
-  std::filesystem::create_directories(destination, ec);
-  if (ec) {
-    return fail(ErrorCode::storage, "cannot create " + destination.string() + ": " + ec.message());
+  {
+    std::vector<fs::path> missing;
+    for (fs::path p = destination; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+      missing.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+        const int err = errno;
+        undo();
+        return fail(ErrorCode::storage, "cannot create " + destination.string() + ": " +
+                                            std::generic_category().message(err));
+      }
+      made.push_back(*it);
+    }
   }
-  if (!std::filesystem::is_empty(destination, ec)) {
+  if (!fs::is_directory(destination, ec)) {
+    undo();
+    return fail(ErrorCode::storage,
+                "cannot create " + destination.string() + ": it exists and is not a directory");
+  }
+  if (!fs::is_empty(destination, ec)) {
+    undo();
     return fail(ErrorCode::invalid_argument,
                 "backup destination " + destination.string() + " is not empty");
   }
-  ::chmod(destination.c_str(), 0700);
-  const int rc = ::mdb_env_copy2(impl_->env->handle(), destination.c_str(),
-                                 compact ? MDB_CP_COMPACT : 0);
+  if (made.empty()) ::chmod(destination.c_str(), 0700);  // an existing empty directory
+  const fs::path file = destination / "data.mdb";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    undo();
+    return fail(ErrorCode::storage,
+                "cannot create " + file.string() + ": " + std::generic_category().message(err));
+  }
+  made.push_back(file);
+  int rc = ::mdb_env_copyfd2(impl_->env->handle(), fd, compact ? MDB_CP_COMPACT : 0);
+  if (rc == MDB_SUCCESS && ::fsync(fd) != 0) rc = errno;
+  if (::close(fd) != 0 && rc == MDB_SUCCESS) rc = errno;
   if (rc != MDB_SUCCESS) {
+    undo();
     return fail(ErrorCode::storage,
                 fmt::format("backup to {} failed: {}", destination.string(), ::mdb_strerror(rc)));
   }
-  ::chmod((destination / "data.mdb").c_str(), 0600);
   return {};
 }
 

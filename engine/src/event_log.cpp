@@ -23,11 +23,14 @@ LogHead EventLog::head(const Txn& txn) const {
   return head;
 }
 
-std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* base) const {
+std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* base,
+                            std::uint16_t schema_version) const {
   const LogHead current = head(txn);
   event.sequence = current.sequence + 1;
   event.prev_hash = current.hash;
-  EncodedEvent encoded = encode_event_chained(event, EncodeOptions{.base = base});
+  const bool compact = schema_version >= kCurrentSchemaVersion;
+  EncodedEvent encoded = encode_event_chained(
+      event, EncodeOptions{.base = compact ? base : nullptr, .schema_version = schema_version});
   kv_put(txn, dbs_.log, be64(event.sequence), encoded.frame, MDB_APPEND);
 
   std::string head_record = be64(event.sequence);

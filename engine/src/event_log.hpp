@@ -11,6 +11,7 @@
 
 #include "engine/src/lmdb_env.hpp"
 #include "events/src/content_codec.hpp"
+#include "events/src/event_codec.hpp"
 
 namespace planning::detail {
 
@@ -27,7 +28,11 @@ class EventLog {
   // Sets event.sequence = head + 1 and event.prev_hash = head hash, encodes
   // (content as a delta against `base` when given and smaller: content_resolver.hpp
   // content_base_for), appends, and advances the head record. Returns the frame.
-  std::string append(const Txn& txn, Event& event, const ContentBase* base) const;
+  // `schema_version` is the payload schema to write: the current one, except
+  // for an imported event that keeps the schema it was exported in (so that a
+  // re-export is byte-identical); schema 1 stores content raw and ignores `base`.
+  std::string append(const Txn& txn, Event& event, const ContentBase* base,
+                     std::uint16_t schema_version = kCurrentSchemaVersion) const;
   // Raw frame at `sequence`, or nullopt. Decoding it may need the content of
   // earlier events: see ContentResolver.
   std::optional<std::string_view> frame(const Txn& txn, std::uint64_t sequence) const;

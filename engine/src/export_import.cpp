@@ -6,6 +6,7 @@
 #include <map>
 #include <ostream>
 
+#include <date/date.h>
 #include <fmt/format.h>
 
 #include "engine/src/content_resolver.hpp"
@@ -18,6 +19,32 @@
 namespace planning {
 
 using detail::Txn;
+
+namespace {
+
+// Imported times lie in the years a Timestamp can name (as parse_timestamp
+// accepts) and at most limits::import_skew ahead of the manager's clock: a future
+// time would hold every later event at it (times never go backwards).
+Result<void> check_import_time(Timestamp t, Timestamp now) {
+  using namespace std::chrono;
+  const auto days = std::chrono::floor<date::days>(t);  // never overflows: days are coarser
+  const int year = static_cast<int>(date::year_month_day{days}.year());
+  if (year < kFirstTimestampYear || year > kLastTimestampYear) {
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("timestamp {} is outside the supported years {} to {}",
+                            format_timestamp(t), kFirstTimestampYear, kLastTimestampYear));
+  }
+  if (now.time_since_epoch() <= nanoseconds::max() - limits::import_skew &&
+      t > now + limits::import_skew) {
+    return fail(
+        ErrorCode::invalid_argument,
+        fmt::format("timestamp {} is more than {} h ahead of the clock ({})", format_timestamp(t),
+                    duration_cast<hours>(limits::import_skew).count(), format_timestamp(now)));
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<std::uint64_t> SessionManager::export_events(std::ostream& out,
                                                     const EventQuery& query) const {
@@ -33,16 +60,20 @@ Result<std::uint64_t> SessionManager::export_events(std::ostream& out,
 Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
   // 1. Parse every line.
   std::vector<Event> events;
+  std::vector<std::uint64_t> line_numbers;  // of each event, for messages
+  const Timestamp now = impl_->now();
   std::string line;
   std::uint64_t line_number = 0;
   while (std::getline(in, line)) {
     ++line_number;
     if (line.empty() || line == "\r") continue;
-    auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (json.is_discarded()) {
-      return fail(ErrorCode::invalid_argument, fmt::format("line {}: not valid JSON", line_number));
+    // Depth-limited: a deeply nested line is rejected before it is built.
+    auto json = parse_json(line, "the line");
+    if (!json) {
+      return fail(ErrorCode::invalid_argument,
+                  fmt::format("line {}: {}", line_number, json.error().message));
     }
-    auto event = event_from_json(json);
+    auto event = event_from_json(*json);
     if (!event) {
       return fail(ErrorCode::invalid_argument,
                   fmt::format("line {}: {}", line_number, event.error().message));
@@ -51,7 +82,12 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
       return fail(ErrorCode::invalid_argument,
                   fmt::format("line {}: {}", line_number, v.error().message));
     }
+    if (auto t = check_import_time(event->timestamp, now); !t) {
+      return fail(ErrorCode::invalid_argument,
+                  fmt::format("line {}: {}", line_number, t.error().message));
+    }
     events.push_back(std::move(*event));
+    line_numbers.push_back(line_number);
   }
   if (in.bad()) return fail(ErrorCode::storage, "reading the import failed");
   if (events.empty()) return std::uint64_t{0};
@@ -77,16 +113,20 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
         std::map<std::uint64_t, std::string> content_events;  // seq -> session (this import)
         for (std::size_t i = 0; i < events.size(); ++i) {
           Event e = events[i];
-          const std::string where = fmt::format("event {} (line {})", e.sequence, i + 1);
+          const std::string where = fmt::format("event {} (line {})", e.sequence, line_numbers[i]);
           if (e.sequence != head.sequence + 1) {
             return fail(ErrorCode::invalid_argument,
                         fmt::format("{}: expected sequence {} (imports continue the log head)",
                                     where, head.sequence + 1));
           }
-          if (e.schema_version != detail::kCurrentSchemaVersion) {
+          // Every schema this build reads imports, in the schema it was exported
+          // in: the checksums and the hash chain cover that schema's canonical form.
+          if (e.schema_version != detail::kCurrentSchemaVersion &&
+              e.schema_version != detail::kFullContentSchemaVersion) {
             return fail(ErrorCode::invalid_argument,
-                        fmt::format("{}: schema version {} is not the one this build writes ({})",
-                                    where, e.schema_version, detail::kCurrentSchemaVersion));
+                        fmt::format("{}: schema version {} is not one this build reads ({} to {})",
+                                    where, e.schema_version, detail::kFullContentSchemaVersion,
+                                    detail::kCurrentSchemaVersion));
           }
           if (e.timestamp.time_since_epoch().count() < last_time) {
             return fail(ErrorCode::invalid_argument, where + ": timestamp goes backwards");
@@ -130,7 +170,8 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
           if (it->second && detail::content_of(e) != nullptr) {
             base = detail::content_base_for(txn, impl_->env->dbs(), *impl_->log, *it->second);
           }
-          const std::string frame = impl_->log->append(txn, e, base ? &*base : nullptr);
+          const std::string frame =
+              impl_->log->append(txn, e, base ? &*base : nullptr, e.schema_version);
           if (e.prev_hash != recorded_prev) {
             return fail(ErrorCode::invalid_argument,
                         where + ": prev_hash does not continue the hash chain");

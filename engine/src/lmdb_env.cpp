@@ -12,10 +12,12 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <cereal/details/helpers.hpp>
 #include <fmt/format.h>
 
+#include "engine/src/lmdb_check.hpp"
 #include "events/src/cereal_fields.hpp"
 
 namespace planning::detail {
@@ -83,7 +85,7 @@ void kv_put(const Txn& txn, MDB_dbi dbi, std::string_view key, std::string_view 
             unsigned flags) {
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
-  // dbi_put returns false on MDB_KEYEXIST instead of throwing (PITFALLS.md): with
+  // lmdb++'s dbi_put returns false on MDB_KEYEXIST instead of throwing: with
   // NOOVERWRITE/NODUPDATA/APPEND that is a real failure here, never silent.
   if (!lmdb::dbi_put(txn.get(), dbi, &k, &v, flags)) {
     if ((flags & MDB_NODUPDATA) != 0) return;  // identical duplicate already there
@@ -211,12 +213,15 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
   self->path_ = options.path;
   self->max_map_size_ = std::max(options.max_map_size, options.initial_map_size);
   self->logger_ = options.logger;
+  self->read_only_ = options.read_only;
 
   std::error_code ec;
   if (!std::filesystem::exists(options.path, ec)) {
-    if (!options.create_if_missing) {
-      return fail(ErrorCode::storage, "no store at " + options.path.string() +
-                                          " (and Options::create_if_missing is false)");
+    if (!options.create_if_missing || options.read_only) {
+      return fail(ErrorCode::storage,
+                  "no store at " + options.path.string() +
+                      (options.read_only ? " (opened read-only)"
+                                         : " (and Options::create_if_missing is false)"));
     }
     std::filesystem::create_directories(options.path, ec);
     if (ec) {
@@ -228,22 +233,105 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
     return fail(ErrorCode::storage, options.path.string() + " is not a directory");
   }
 
+  const auto data_file = options.path / "data.mdb";
+  const bool data_exists = std::filesystem::exists(data_file, ec);
+  if (options.read_only && !data_exists) {
+    return fail(ErrorCode::storage,
+                "no store at " + options.path.string() + " (data.mdb is missing; opened read-only)");
+  }
+  // LMDB trusts its pages (no checksums): a damaged meta page or page header
+  // can crash liblmdb. The meta pages are checked before mdb_env_open reads
+  // them, the trees once a read transaction pins the snapshot. A 0-byte
+  // data.mdb is a new store to a writer (LMDB initialises it) but damage to a
+  // reader, which must not write.
+  const bool check = data_exists && (options.read_only || std::filesystem::file_size(data_file, ec) > 0);
+  auto prefix = [&](const Error& e) {
+    return Error{e.code, "cannot open " + options.path.string() + ": " + e.message};
+  };
+  if (check) {
+    // A meta page being written by another process's commit can read torn:
+    // damage is reported only when it is still there on a second look.
+    auto metas = check_lmdb_structure(data_file, StructureDepth::metas);
+    for (int again = 0; !metas && metas.error().code == ErrorCode::corruption && again < 3; ++again) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      metas = check_lmdb_structure(data_file, StructureDepth::metas);
+    }
+    if (!metas) return std::unexpected(prefix(metas.error()));
+  }
+
   try {
     lmdb::env_create(&self->env_);
     lmdb::env_set_max_dbs(self->env_, 64);
     lmdb::env_set_max_readers(self->env_, options.max_readers);
     // Never map less than the file already holds.
     std::size_t map_size = options.initial_map_size;
-    const auto data_file = options.path / "data.mdb";
-    if (std::filesystem::exists(data_file, ec)) {
+    if (data_exists) {
       map_size = std::max<std::size_t>(map_size, std::filesystem::file_size(data_file, ec));
     }
     lmdb::env_set_mapsize(self->env_, map_size);
-    unsigned flags = MDB_NOTLS;  // read txns are not tied to threads (PITFALLS.md)
+    unsigned flags = MDB_NOTLS;  // read txns are not tied to threads (lmdb++ rejects it at create)
     if (options.durability == Durability::no_meta_sync) flags |= MDB_NOMETASYNC;
     if (options.durability == Durability::no_sync) flags |= MDB_NOSYNC;
-    lmdb::env_open(self->env_, options.path.c_str(), flags, 0600);
-    self->reader_check();
+    if (options.read_only) {
+      flags |= MDB_RDONLY;
+      // LMDB opens lock.mdb for writing even with MDB_RDONLY; where that is
+      // refused (read-only media, another user's store), read without the lock.
+      const int rc = ::mdb_env_open(self->env_, options.path.c_str(), flags, 0600);
+      if (rc == EACCES || rc == EROFS) {
+        ::mdb_env_close(self->env_);
+        self->env_ = nullptr;
+        lmdb::env_create(&self->env_);
+        lmdb::env_set_max_dbs(self->env_, 64);
+        lmdb::env_set_max_readers(self->env_, options.max_readers);
+        lmdb::env_set_mapsize(self->env_, map_size);
+        lmdb::env_open(self->env_, options.path.c_str(), flags | MDB_NOLOCK, 0600);
+        log_to(self->logger_, LogLevel::warning,
+               "lock.mdb of " + options.path.string() +
+                   " cannot be opened for writing: reading without LMDB's lock (no writer may "
+                   "run meanwhile)");
+      } else if (rc != MDB_SUCCESS) {
+        lmdb::error::raise("mdb_env_open", rc);
+      }
+    } else {
+      lmdb::env_open(self->env_, options.path.c_str(), flags, 0600);
+      self->reader_check();
+    }
+
+    if (check) {
+      const StructureDepth depth = options.structure_check == StructureCheck::full
+                                       ? StructureDepth::full
+                                       : StructureDepth::roots;
+      for (int attempt = 0;; ++attempt) {
+        try {
+          auto checked = self->check_structure(depth);
+          if (!checked) return std::unexpected(prefix(checked.error()));
+          break;
+        } catch (const MapResized&) {
+          if (attempt == 3) throw;
+          lmdb::env_set_mapsize(self->env_, 0);  // another process grew the map: adopt it
+        }
+      }
+    }
+
+    if (options.read_only) {
+      // Named databases are opened in a read transaction and kept by committing it.
+      Txn txn = self->begin(false);
+      for (const auto& spec : kDatabases) {
+        MDB_dbi dbi = 0;
+        const int rc = ::mdb_dbi_open(txn.get(), spec.name, spec.flags, &dbi);
+        if (rc == MDB_NOTFOUND) {
+          return fail(ErrorCode::corruption,
+                      fmt::format("cannot open {} read-only: its database '{}' does not exist "
+                                  "(a store of an older build, or damage; opening it for writing "
+                                  "once creates it)",
+                                  options.path.string(), spec.name));
+        }
+        if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open", rc);
+        self->dbs_.*(spec.member) = dbi;
+      }
+      txn.commit();
+      return self;
+    }
 
     Txn txn(self->env_, true);
     if (const std::string problem = cover_last_page(self->env_, self->logger_); !problem.empty()) {
@@ -261,16 +349,58 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
       self->dbs_.*(spec.member) = dbi;
     }
     txn.commit();
+  } catch (const MapResized&) {
+    return fail(ErrorCode::storage,
+                "cannot open " + options.path.string() + ": the map was resized during open");
   } catch (const lmdb::error& e) {
     const int code = e.code();
+    if (code == MDB_CORRUPTED || code == MDB_INVALID || code == MDB_PAGE_NOTFOUND ||
+        code == MDB_VERSION_MISMATCH) {
+      return fail(ErrorCode::corruption,
+                  "cannot open " + options.path.string() + ": " + std::string(e.what()));
+    }
     if (code == EACCES || code == EROFS) {
-      return fail(ErrorCode::storage, "cannot open " + options.path.string() +
-                                          " for writing (permission denied / read-only)");
+      return fail(ErrorCode::storage,
+                  "cannot open " + options.path.string() +
+                      (options.read_only ? " (permission denied)"
+                                         : " for writing (permission denied / read-only)"));
     }
     return fail(ErrorCode::storage,
                 "cannot open " + options.path.string() + ": " + std::string(e.what()));
   }
   return self;
+}
+
+Result<StructureSummary> Environment::check_structure(StructureDepth depth,
+                                                    const Txn* snapshot) const {
+  const auto data_file = path_ / "data.mdb";
+  // The snapshot's pages are stable, but its meta page is read while other
+  // processes may commit: a torn read of it is told from damage by a second
+  // look (damage stays).
+  auto settled = [&](const auto& check) {
+    Result<StructureSummary> checked = check();
+    for (int again = 0; !checked && checked.error().code == ErrorCode::corruption && again < 3;
+         ++again) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      checked = check();
+    }
+    return checked;
+  };
+  if (snapshot != nullptr) {
+    return settled([&] { return check_lmdb_structure(data_file, depth, ::mdb_txn_id(snapshot->get())); });
+  }
+  // A read transaction pins its snapshot: no writer reuses its pages while it
+  // lives. Should two commits overwrite its meta page before it is read, a
+  // newer transaction tries again.
+  for (int attempt = 0;; ++attempt) {
+    Result<StructureSummary> checked = [&] {
+      std::shared_lock lock(map_lock_);
+      Txn txn = begin(false);
+      return settled(
+          [&] { return check_lmdb_structure(data_file, depth, ::mdb_txn_id(txn.get())); });
+    }();
+    if (checked || checked.error().code != ErrorCode::conflict || attempt == 1000) return checked;
+  }
 }
 
 Environment::~Environment() {
@@ -279,7 +409,7 @@ Environment::~Environment() {
 
 Txn Environment::begin(bool write) const {
   // A reader process killed mid-snapshot pins pages until its slot is cleared,
-  // so every write transaction first clears dead readers' slots (PITFALLS.md).
+  // so every write transaction first clears dead readers' slots (mdb_reader_check).
   // The cost is one scan of the reader table: small next to a commit.
   if (write) reader_check();
   try {
@@ -293,6 +423,17 @@ Txn Environment::begin(bool write) const {
 }
 
 std::pair<MDB_dbi, bool> Environment::open_database(const std::string& name) {
+  if (read_only_) {
+    // No database can be created: an existing one is opened in a read
+    // transaction, committed to keep the handle.
+    std::shared_lock lock(map_lock_);
+    Txn txn = begin(false);
+    MDB_dbi dbi = 0;
+    const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi);
+    if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open (read-only store)", rc);
+    txn.commit();
+    return std::pair{dbi, false};
+  }
   return write([&](Txn& txn) {
     MDB_dbi dbi = 0;
     const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi);
@@ -387,6 +528,9 @@ Error translate_exception(std::exception_ptr error) {
   } catch (const lmdb::corrupted_error& e) {
     return Error{ErrorCode::corruption, std::string("LMDB reports corruption: ") + e.what()};
   } catch (const lmdb::error& e) {
+    if (e.code() == MDB_PAGE_NOTFOUND || e.code() == MDB_INVALID || e.code() == MDB_CORRUPTED) {
+      return Error{ErrorCode::corruption, std::string("LMDB reports corruption: ") + e.what()};
+    }
     std::string what = e.what();
     if (e.code() == ENOSPC) what = "no space left on device (" + what + ")";
     if (e.code() == EIO) what = "I/O error (" + what + ")";

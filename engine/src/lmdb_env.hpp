@@ -1,6 +1,6 @@
 // The LMDB layer: environment, scoped transactions and cursors, and the named
 // databases. Built on lmdb++'s C-API wrappers (lmdb::dbi_get, lmdb::cursor_get, ...)
-// but with its own RAII types, designed around PITFALLS.md:
+// but with its own RAII types, designed around lmdb++ 0.9's known traps:
 //  * Txn::commit releases the handle before mdb_txn_commit, so a failed commit
 //    (MDB_MAP_FULL) is never aborted a second time (lmdbxx#26);
 //  * Cursor is always destroyed before its transaction commits (lmdbxx#22);
@@ -28,6 +28,8 @@
 
 #include <planning/options.hpp>
 #include <planning/result.hpp>
+
+#include "engine/src/lmdb_check.hpp"
 
 namespace planning::detail {
 
@@ -179,6 +181,11 @@ class Environment {
   // the map from moving); pointers into the map stay valid.
   void release_mapped_pages(const Txn& live) const;
   const std::filesystem::path& path() const noexcept { return path_; }
+  // Opened with Options::read_only (MDB_RDONLY): writes fail.
+  bool read_only() const noexcept { return read_only_; }
+  // Checks data.mdb's LMDB structure (lmdb_check.hpp) for the snapshot of
+  // `snapshot`, or of a read transaction of its own.
+  Result<StructureSummary> check_structure(StructureDepth depth, const Txn* snapshot = nullptr) const;
 
  private:
   Environment() = default;
@@ -194,6 +201,7 @@ class Environment {
   std::filesystem::path path_;
   std::size_t max_map_size_ = 0;
   Logger logger_;
+  bool read_only_ = false;
 
   // Shared by every live transaction of this process; exclusive for resizes.
   mutable ResizeLock map_lock_;

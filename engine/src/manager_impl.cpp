@@ -1,6 +1,9 @@
-// Opening a store, the write path, signal delivery and in-transaction helpers.
+// Opening a store (the in-process registry, the format stamp, the projections'
+// catch-up), signal delivery, and the helpers that read inside a transaction.
+// The write path itself is write_path.cpp.
 #include "engine/src/manager_impl.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,9 +57,30 @@ void SignalQueue::deliver(Signals& signals) {
 
 // --- Process-wide registry: one open environment per store per process ---------
 
+// LMDB's POSIX locks belong to the process: a second mdb_env_open of one store
+// in a process, once closed, drops the locks of the first (fcntl semantics), and
+// the next process may then reset the lock table under a live writer. So the
+// registry is consulted before LMDB ever sees the path, and it is keyed by the
+// directory's device and inode (a symlink or a path with ".." names the same
+// store), plus the pid (a forked child inherits the set but not the locks).
+// registry_mutex is held across Environment::open, so two threads opening the
+// same new path cannot both pass the check.
 namespace {
 std::mutex registry_mutex;
-std::set<std::string> registry;  // "<pid>:<canonical path>"
+std::set<std::string> registry;  // "<pid>:<st_dev>:<st_ino>" of the store directory
+
+std::optional<std::string> store_identity(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return fmt::format("{}:{}:{}", ::getpid(), static_cast<unsigned long long>(st.st_dev),
+                     static_cast<unsigned long long>(st.st_ino));
+}
+
+Error already_open(const std::filesystem::path& path) {
+  return Error{ErrorCode::storage, "store " + path.string() +
+                                       " is already open in this process (LMDB forbids "
+                                       "opening it twice; share the SessionManager)"};
+}
 }  // namespace
 
 // --- Open -------------------------------------------------------------------------
@@ -70,21 +94,18 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
     return fail(ErrorCode::invalid_argument, "Options::replay_batch_events must be positive");
   }
 
-  auto env = detail::Environment::open(o);
-  if (!env) return std::unexpected(env.error());
-  impl->env = std::move(*env);
-
-  std::error_code ec;
-  const auto canonical = std::filesystem::canonical(o.path, ec);
-  impl->registry_key = std::to_string(::getpid()) + ":" + (ec ? o.path.string() : canonical.string());
   {
     std::lock_guard lock(registry_mutex);
-    if (!registry.insert(impl->registry_key).second) {
-      impl->registry_key.clear();
-      return fail(ErrorCode::storage,
-                  "store " + o.path.string() +
-                      " is already open in this process (LMDB forbids opening it twice)");
+    if (auto id = store_identity(o.path); id && registry.contains(*id)) {
+      return std::unexpected(already_open(o.path));  // LMDB never saw the path
     }
+    auto env = detail::Environment::open(o);  // may create the directory
+    if (!env) return std::unexpected(env.error());
+    auto id = store_identity(o.path);
+    if (!id) return fail(ErrorCode::storage, "cannot stat " + o.path.string() + " after opening it");
+    if (!registry.insert(*id).second) return std::unexpected(already_open(o.path));
+    impl->env = std::move(*env);
+    impl->registry_key = std::move(*id);
   }
 
   impl->signals = std::make_unique<Signals>([raw = impl.get()](const std::string& what) {
@@ -93,8 +114,10 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
   impl->log = std::make_unique<detail::EventLog>(impl->env->dbs());
 
   try {
-    // Format version: stamp a new store, refuse an unknown one.
-    auto format = impl->env->write([&](Txn& txn) -> std::optional<std::uint32_t> {
+    // Format version: stamp a new store, refuse an unknown one. A read-only
+    // open writes nothing (an unstamped store reads as version 0).
+    auto stamp = [&](Txn& txn) -> std::optional<std::uint32_t> {
+      if (o.read_only) return impl->log->format_version(txn).value_or(0);
       auto v = impl->log->format_version(txn);
       if (!v) {
         if (impl->log->head(txn).sequence != 0) return std::uint32_t{0};
@@ -102,7 +125,8 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
         return kFormatVersion;
       }
       return v;
-    });
+    };
+    auto format = o.read_only ? impl->env->read(stamp) : impl->env->write(stamp);
     if (*format != kFormatVersion) {
       return fail(ErrorCode::corruption,
                   fmt::format("store {} has format version {}; this build reads version {}",
@@ -131,7 +155,11 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
       }
       impl->projections->add_user(user, false);
     }
-    impl->projections->catch_up(o.replay_batch_events, {});
+    if (o.read_only) {
+      impl->warn_about_stale_projections();  // read-only: nothing is caught up
+    } else {
+      impl->projections->catch_up(o.replay_batch_events, {});
+    }
   } catch (...) {
     return std::unexpected(detail::translate_exception(std::current_exception()));
   }
@@ -139,6 +167,11 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
 }
 
 SessionManager::Impl::~Impl() {
+  // Close the environment before leaving the registry: until mdb_env_close
+  // returns, this process still holds the store's locks through it.
+  projections.reset();
+  log.reset();
+  env.reset();
   if (!registry_key.empty()) {
     std::lock_guard lock(registry_mutex);
     registry.erase(registry_key);
@@ -146,6 +179,20 @@ SessionManager::Impl::~Impl() {
 }
 
 // --- Helpers ----------------------------------------------------------------------
+
+void SessionManager::Impl::warn_about_stale_projections() const {
+  env->read([&](const Txn& txn) {
+    const std::uint64_t head = log->head(txn).sequence;
+    for (const auto& info : projections->info(txn)) {
+      if (info.checkpoint == head) continue;
+      log_message(LogLevel::warning,
+                  fmt::format("projection {} is at event {} but the log head is {} (opened "
+                              "read-only, so it is not caught up: its reads may be stale; "
+                              "`rebuild` or any write brings it up to date)",
+                              info.name, info.checkpoint, head));
+    }
+  });
+}
 
 bool SessionManager::Impl::snapshot_is_current(const Txn& txn) const {
   std::uint64_t head = 0;
@@ -170,19 +217,23 @@ std::optional<Session> SessionManager::Impl::load(const Txn& txn, std::string_vi
 
 Result<Session> SessionManager::Impl::require(const Txn& txn, std::string_view id) const {
   if (auto c = detail::check_session_id(id); !c) return std::unexpected(c.error());
+  const std::string canonical = detail::canonical_session_id(id);  // ids are case-insensitive
+  id = canonical;
   auto session = load(txn, id);
   if (!session) return fail(ErrorCode::not_found, "session " + std::string(id) + " not found");
   return std::move(*session);
 }
 
-Result<std::string> SessionManager::Impl::content_at(const Txn& txn,
-                                                     std::uint64_t content_seq) const {
-  detail::ContentResolver resolver(*log);
-  return resolver.content(txn, content_seq);
+Result<std::string> SessionManager::Impl::content_at(const Txn& txn, std::uint64_t content_seq,
+                                                     detail::ContentResolver* resolver) const {
+  if (resolver != nullptr) return resolver->content(txn, content_seq);
+  detail::ContentResolver own(*log);
+  return own.content(txn, content_seq);
 }
 
 Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& session,
-                                              std::uint32_t number) const {
+                                              std::uint32_t number,
+                                              detail::ContentResolver* resolver) const {
   if (auto c = detail::check_version_number(number); !c) return std::unexpected(c.error());
   auto bytes = detail::kv_get(txn, env->dbs().versions, detail::version_key(session.id, number));
   if (!bytes) {
@@ -191,7 +242,7 @@ Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& ses
                             session.current_version));
   }
   const detail::VersionRecord record = detail::decode_version(*bytes);
-  auto content = content_at(txn, record.content_seq);
+  auto content = content_at(txn, record.content_seq, resolver);
   if (!content) return std::unexpected(content.error());
   Version v;
   v.session_id = session.id;
@@ -216,6 +267,8 @@ Result<Session> SessionManager::Impl::replay_session(
     const Txn& txn, std::string_view id,
     const std::function<bool(const detail::FrameHeader&)>& include) const {
   if (auto c = detail::check_session_id(id); !c) return std::unexpected(c.error());
+  const std::string canonical = detail::canonical_session_id(id);  // ids are case-insensitive
+  id = canonical;
   std::optional<Session> state;
   bool existed = false;
   detail::ContentResolver resolver(*log);

@@ -1,5 +1,8 @@
-// SessionManager's private state, shared by the files that implement it
-// (session_manager.cpp, audit.cpp, recovery.cpp, export_import.cpp).
+// SessionManager's private state, shared by the files that implement it:
+// manager_impl.cpp (open, helpers), write_path.cpp (group commit, the append),
+// operations.cpp (requests to write ops), session_manager.cpp and
+// session_reads.cpp (the public calls), audit.cpp, recovery.cpp and
+// export_import.cpp.
 #pragma once
 
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include <planning/session_manager.hpp>
 #include <planning/version.hpp>
@@ -23,6 +27,10 @@
 #include "engine/src/projection_set.hpp"
 #include "engine/src/uuid.hpp"
 #include "projections/src/records.hpp"
+
+namespace planning::detail {
+class ContentResolver;
+}  // namespace planning::detail
 
 namespace planning {
 
@@ -96,9 +104,13 @@ class SessionManager::Impl {
   // --- Helpers used inside transactions.
   std::optional<Session> load(const detail::Txn& txn, std::string_view id) const;
   Result<Session> require(const detail::Txn& txn, std::string_view id) const;
-  Result<Version> version(const detail::Txn& txn, const Session& session,
-                          std::uint32_t number) const;
-  Result<std::string> content_at(const detail::Txn& txn, std::uint64_t content_seq) const;
+  // `resolver` (optional) carries resolved content from one call to the next:
+  // reading versions in ascending order through one resolver applies one delta
+  // per version instead of resolving each version's chain from its keyframe.
+  Result<Version> version(const detail::Txn& txn, const Session& session, std::uint32_t number,
+                          detail::ContentResolver* resolver = nullptr) const;
+  Result<std::string> content_at(const detail::Txn& txn, std::uint64_t content_seq,
+                                 detail::ContentResolver* resolver = nullptr) const;
   // Log position of the latest event of `session` that carried its content.
   std::uint64_t latest_content_seq(const detail::Txn& txn, const Session& session) const;
   // Folds a session's stream up to and including `limit` (sequence or time).
@@ -106,6 +118,8 @@ class SessionManager::Impl {
                                  const std::function<bool(const detail::FrameHeader&)>& include) const;
 
   Timestamp now() const;
+  // Logs a warning for each projection behind the log head (read-only opens).
+  void warn_about_stale_projections() const;
 
  private:
   // Runs every write in one write transaction and commits once; a failed write
@@ -113,14 +127,24 @@ class SessionManager::Impl {
   // Queues the events for signals. Returns the commit's error (then every
   // write holds it too).
   Result<void> commit_group(const std::vector<PendingWrite*>& writes);
+  // The sessions one write transaction has touched, as its committed ops left
+  // them (nullopt: removed). Each session is decoded once per transaction:
+  // later ops of the transaction read it here, never from the sessions
+  // database, which the sessions projection writes only at the transaction's
+  // end (ProjectionSet::begin_appends, `defer`).
+  using TxnStates = std::unordered_map<std::string, std::optional<Session>>;
   // Runs one write in `txn` and stores its outcome; returns whether it
   // succeeded. Unless `isolated` (then `txn` is the write's own nested
   // transaction), a failure after the write began writing throws PartialWrite.
-  bool run_one(const detail::Txn& txn, PendingWrite& write, bool isolated);
+  // A caller records a success in `states` only once it is part of the
+  // transaction (for an isolated write: after its nested commit).
+  bool run_one(const detail::Txn& txn, PendingWrite& write, bool isolated,
+               const TxnStates& states);
   // One op inside `txn`; returns the resulting state and the appended event.
   // Sets `wrote` once the op has written to `txn`.
   Result<std::pair<Session, std::optional<Event>>> apply_one(const detail::Txn& txn,
-                                                             const WriteOp& op, bool& wrote);
+                                                             const WriteOp& op, bool& wrote,
+                                                             const TxnStates& states);
 
  public:
   void log_message(LogLevel level, const std::string& message) const;

@@ -40,6 +40,7 @@ SessionManager::Impl::Decide simple(std::string id, Payload payload) {
 Result<SessionManager::Impl::WriteOp> SessionManager::Impl::prepare(WriteBatch::Operation o) {
   if (o.kind != Kind::create) {
     if (auto c = detail::check_session_id(o.session_id); !c) return std::unexpected(c.error());
+    o.session_id = detail::canonical_session_id(o.session_id);  // ids are case-insensitive
   }
   WriteOp op;
   op.session_id = o.session_id;

@@ -209,18 +209,40 @@ void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress)
   catch_up(batch, progress);
 }
 
-void ProjectionSet::apply_new_event(const Txn& txn, const Event& event,
-                                    std::uint64_t head_before) {
+void ProjectionSet::begin_appends(const Txn& txn, std::uint64_t head, bool defer) {
   // Projections registered only in this process fall behind when another process
   // appends; bring them up first so no event is skipped.
   std::uint64_t reached = 0;
   do {
-    replay_range(txn, head_before, SIZE_MAX, &reached);
-  } while (reached < head_before);
+    replay_range(txn, head, SIZE_MAX, &reached);
+  } while (reached < head);
+  deferred_.clear();
   for (const auto& p : projections_) {
-    p->apply(txn, event);
-    write_checkpoint(txn, *p, event.sequence);
+    p->end_run(nullptr);  // drops what a failed transaction left in a run
+    if (defer && p->deferrable()) {
+      p->begin_run();
+      deferred_.push_back(p.get());
+    }
   }
+  appends_from_ = head;
+}
+
+void ProjectionSet::apply_appended(const Txn& txn, const Event& event) const {
+  for (const auto& p : projections_) p->apply(txn, event);
+}
+
+void ProjectionSet::end_appends(const Txn& txn, std::uint64_t head) {
+  for (StoredProjection* p : deferred_) p->end_run(&txn);
+  deferred_.clear();
+  if (head == appends_from_) return;  // nothing appended
+  for (const auto& p : projections_) write_checkpoint(txn, *p, head);
+}
+
+void ProjectionSet::apply_new_event(const Txn& txn, const Event& event,
+                                    std::uint64_t head_before) {
+  begin_appends(txn, head_before, false);
+  apply_appended(txn, event);
+  end_appends(txn, event.sequence);
 }
 
 std::vector<ProjectionInfo> ProjectionSet::info(const Txn& txn) const {

@@ -4,7 +4,9 @@
 //   u64 BE last applied sequence, u32 BE schema version.
 // Invariant (after open and after every committed write): every projection's
 // checkpoint equals the log head — the write path catches up any projection that
-// another process left behind before applying the new event.
+// another process left behind before applying new events. Within a write
+// transaction the checkpoints are written once, at its end (end_appends), not
+// once per event.
 #pragma once
 
 #include <memory>
@@ -51,8 +53,20 @@ class ProjectionSet {
   // Clears every projection and replays the whole log.
   void rebuild(std::size_t batch, const ProgressCallback& progress);
 
-  // Inside a write transaction: brings every projection to `head_before`, then
-  // applies `event` (sequence head_before + 1) and advances every checkpoint.
+  // The write path's protocol, once per write transaction: begin_appends brings
+  // every projection to the log head `head` (catching up what another process
+  // appended); apply_appended applies each new event, in log order, to every
+  // projection; end_appends(txn, new head) writes what was deferred and each
+  // checkpoint, once. With `defer`, deferrable() projections keep their
+  // records in a run until end_appends — only where no nested transaction can
+  // roll back part of the transaction, since a run is not rolled back with it.
+  // A transaction that appended nothing calls end_appends with the same head
+  // (nothing is written). A failed transaction needs nothing: the next
+  // begin_appends or replay starts afresh.
+  void begin_appends(const Txn& txn, std::uint64_t head, bool defer);
+  void apply_appended(const Txn& txn, const Event& event) const;
+  void end_appends(const Txn& txn, std::uint64_t head);
+  // All three for one event (sequence head_before + 1).
   void apply_new_event(const Txn& txn, const Event& event, std::uint64_t head_before);
 
   std::vector<ProjectionInfo> info(const Txn& txn) const;
@@ -78,6 +92,8 @@ class ProjectionSet {
   const EventLog& log_;
   std::vector<std::unique_ptr<StoredProjection>> projections_;
   std::vector<std::string> lost_;  // names to reset on the next catch_up
+  std::uint64_t appends_from_ = 0;  // the head at begin_appends
+  std::vector<StoredProjection*> deferred_;  // in a run until end_appends
   std::vector<UserEntry> users_;
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -20,7 +21,8 @@ Result<StaleReport> SessionRecovery::find_stale(const SessionManager& manager,
                                                 const StaleOptions& options) {
   if (options.inactive_for.count() < 0 || options.archive_after < options.inactive_for) {
     return fail(ErrorCode::invalid_argument,
-                "StaleOptions: need 0 <= inactive_for <= archive_after");
+                "stale options: inactive_for must not be negative and archive_after must "
+                "not be shorter than inactive_for");
   }
   const Timestamp now = options.now.value_or(manager.impl_->now());
   SessionFilters filters;
@@ -58,37 +60,51 @@ Result<StaleReport> SessionRecovery::find_stale(const SessionManager& manager,
   return report;
 }
 
-Result<std::size_t> SessionRecovery::apply(SessionManager& manager, const StaleReport& report,
-                                           std::string_view by) {
+Result<std::size_t> SessionRecovery::apply(
+    SessionManager& manager, const StaleReport& report, std::string_view by,
+    const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  // One commit per kApplyBatch sessions (not one per session), each a group of
+  // writes that apply only if the session is exactly as reported.
+  constexpr std::size_t kApplyBatch = 1000;
+  const auto& stale = report.stale_sessions;
   std::size_t changed = 0;
-  for (const Session& stale : report.stale_sessions) {
-    auto it = report.recommendations.find(stale.id);
-    if (it == report.recommendations.end()) continue;
-    const Recommendation action = it->second;
-    bool acted = false;
-    // Applies only if the session is exactly as reported (same stream version).
-    SessionManager::Impl::WriteOp op;
-    op.session_id = stale.id;
-    op.actor = std::string(by);
-    op.decide = [&stale, &acted, action](const std::optional<Session>& current,
-                                         const detail::Txn&) -> SessionManager::Impl::Decision {
-      acted = false;
-      if (!current || current->stream_version != stale.stream_version) {
-        return std::optional<EventPayload>{};  // changed since the report: skip
-      }
-      acted = true;
-      if (action == Recommendation::pause) {
-        return EventPayload{SessionPaused{"Auto-paused: inactive since " +
-                                          format_timestamp(current->last_activity_at)}};
-      }
-      return EventPayload{SessionArchived{}};
-    };
-    auto result = manager.impl_->execute(std::move(op));
-    if (!result) {
-      if (result.error().code == ErrorCode::not_found) continue;
-      return std::unexpected(result.error());
+  for (std::size_t first = 0; first < stale.size(); first += kApplyBatch) {
+    const std::size_t last = std::min(stale.size(), first + kApplyBatch);
+    std::vector<std::uint8_t> acted(last - first, 0);
+    std::vector<SessionManager::Impl::WriteOp> ops;
+    for (std::size_t i = first; i < last; ++i) {
+      const Session& session = stale[i];
+      auto it = report.recommendations.find(session.id);
+      if (it == report.recommendations.end()) continue;
+      const Recommendation action = it->second;
+      SessionManager::Impl::WriteOp op;
+      op.session_id = session.id;
+      op.actor = std::string(by);
+      op.decide = [&session, flag = &acted[i - first], action](
+                      const std::optional<Session>& current,
+                      const detail::Txn&) -> SessionManager::Impl::Decision {
+        *flag = 0;
+        if (!current || current->stream_version != session.stream_version) {
+          return std::optional<EventPayload>{};  // changed since the report: skip
+        }
+        *flag = 1;
+        if (action == Recommendation::pause) {
+          return EventPayload{SessionPaused{"Auto-paused: inactive since " +
+                                            format_timestamp(current->last_activity_at)}};
+        }
+        return EventPayload{SessionArchived{}};
+      };
+      ops.push_back(std::move(op));
     }
-    if (acted) ++changed;
+    auto results = manager.impl_->execute_batch(std::move(ops));
+    if (!results) return std::unexpected(results.error());
+    for (const auto& result : *results) {
+      if (!result && result.error().code != ErrorCode::not_found) {
+        return std::unexpected(result.error());
+      }
+    }
+    for (auto flag : acted) changed += flag;
+    if (progress) progress(last, stale.size());
   }
   return changed;
 }

@@ -4,6 +4,7 @@
 #include <planning/session_manager.hpp>
 
 #include "engine/src/manager_impl.hpp"
+#include "engine/src/validation.hpp"
 
 namespace planning {
 
@@ -33,10 +34,18 @@ Result<Session> run(SessionManager::Impl& impl, Operation operation) {
 }  // namespace
 
 Result<Session> SessionManager::create(const CreateRequest& request) {
+  // Before the request is copied into an Operation (copies recurse per level).
+  if (auto d = detail::check_metadata_depth(request.metadata); !d)
+    return std::unexpected(d.error());
   return run(*impl_, Operation{.kind = Kind::create, .create = request});
 }
 
 Result<Session> SessionManager::update(std::string_view id, const UpdateRequest& request) {
+  if (request.metadata) {
+    if (auto d = detail::check_metadata_depth(*request.metadata); !d) {
+      return std::unexpected(d.error());
+    }
+  }
   return run(*impl_,
              Operation{.kind = Kind::update, .session_id = std::string(id), .update = request});
 }
@@ -88,7 +97,17 @@ Result<std::vector<Result<Session>>> SessionManager::apply_batch(const WriteBatc
   std::vector<Impl::WriteOp> ops;
   std::vector<std::optional<Error>> rejected(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto op = impl_->prepare(batch.operations()[i]);
+    // Metadata depth first: prepare() takes a copy, and copies recurse per level.
+    const auto& operation = batch.operations()[i];
+    auto depth = detail::check_metadata_depth(operation.create.metadata);
+    if (depth && operation.update.metadata) {
+      depth = detail::check_metadata_depth(*operation.update.metadata);
+    }
+    if (!depth) {
+      rejected[i] = depth.error();
+      continue;
+    }
+    auto op = impl_->prepare(operation);
     if (op) {
       ops.push_back(std::move(*op));
     } else {

@@ -27,8 +27,11 @@ Result<std::vector<Version>> SessionManager::get_versions(std::string_view id) c
     if (!session) return std::unexpected(session.error());
     std::vector<Version> versions;
     versions.reserve(session->current_version);
+    // Oldest first through one resolver: each version's delta applies to the
+    // content just resolved (its base), not to a chain from the keyframe.
+    detail::ContentResolver resolver(*impl_->log);
     for (std::uint32_t n = 1; n <= session->current_version; ++n) {
-      auto v = impl_->version(txn, *session, n);
+      auto v = impl_->version(txn, *session, n, &resolver);
       if (!v) return std::unexpected(v.error());
       versions.push_back(std::move(*v));
     }
@@ -123,6 +126,13 @@ Result<std::uint64_t> SessionManager::scan_events(
   if (query.session_id) {
     if (auto c = detail::check_session_id(*query.session_id); !c) return std::uint64_t{0};
   }
+  // Ids are case-insensitive: filter on the stored (lower-case) form.
+  EventQuery canonical_query;
+  if (query.session_id && *query.session_id != detail::canonical_session_id(*query.session_id)) {
+    canonical_query = query;
+    canonical_query.session_id = detail::canonical_session_id(*query.session_id);
+    return scan_events(canonical_query, visit);
+  }
   // Read in chunks so the visitor never runs inside a read transaction and no
   // snapshot is held for long (a long reader stops LMDB from reusing pages).
   constexpr std::size_t kChunk = 512;
@@ -200,12 +210,14 @@ Result<std::uint64_t> SessionManager::scan_events(
       }
       return true;
     });
-    if (!read) return std::unexpected(read.error());
+    // The events before a damaged or missing one are delivered before its
+    // error (export and log print what precedes the damage).
     for (const Event& e : chunk) {
       if (visited >= limit) return visited;
       ++visited;
       if (!visit(e)) return visited;
     }
+    if (!read) return std::unexpected(read.error());
     if (exhausted || visited >= limit) return visited;
   }
 }

@@ -62,6 +62,38 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(first, last - first + 1));
 }
 
+bool is_blank(std::string_view text) noexcept {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::uint32_t cp = c;
+    std::size_t len = 1;
+    if (c >= 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else if (c >= 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    }
+    if (i + len > text.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    // Unicode White_Space, plus the zero-width spaces and joiners and the BOM
+    // that render as nothing.
+    const bool blank = (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
+                       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200D) || cp == 0x2028 ||
+                       cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x2060 ||
+                       cp == 0x3000 || cp == 0xFEFF || cp == 0x180E;
+    if (!blank) return false;
+    i += len;
+  }
+  return true;
+}
+
 Result<void> check_text(std::string_view field, std::string_view value, std::size_t limit) {
   if (value.size() > limit) {
     return fail(ErrorCode::invalid_argument,
@@ -75,8 +107,18 @@ Result<void> check_text(std::string_view field, std::string_view value, std::siz
 
 Result<void> check_title(std::string_view value) {
   if (auto r = check_text("title", value, limits::title); !r) return r;
-  if (trim(value).empty()) {
+  if (is_blank(value)) {
     return fail(ErrorCode::invalid_argument, "title must not be empty or whitespace");
+  }
+  return {};
+}
+
+Result<void> check_metadata_depth(const nlohmann::json& metadata) {
+  // json_depth does not recurse; dump(), copies and comparisons do, once per level.
+  if (json_depth(metadata, limits::json_depth) > limits::json_depth) {
+    return fail(
+        ErrorCode::invalid_argument,
+        fmt::format("metadata nests deeper than the limit of {} levels", limits::json_depth));
   }
   return {};
 }
@@ -86,6 +128,7 @@ Result<std::string> check_metadata(const nlohmann::json& metadata) {
     return fail(ErrorCode::invalid_argument,
                 fmt::format("metadata must be a JSON object, not {}", metadata.type_name()));
   }
+  if (auto d = check_metadata_depth(metadata); !d) return std::unexpected(d.error());
   std::string text;
   try {
     text = metadata.dump();
@@ -144,10 +187,10 @@ Result<void> validate(const UpdateRequest& r) {
 }
 
 Result<void> validate(const ConvertRequest& r) {
-  if (trim(r.project_id).empty()) {
-    return fail(ErrorCode::invalid_argument, "project_id must not be empty");
-  }
   if (auto c = check_text("project_id", r.project_id, limits::project_id); !c) return c;
+  if (is_blank(r.project_id)) {
+    return fail(ErrorCode::invalid_argument, "project_id must not be empty or whitespace");
+  }
   if (auto c = check_text("converted_by", r.converted_by, limits::actor); !c) return c;
   if (r.work_item_ids.size() > limits::work_item_count) {
     return fail(ErrorCode::invalid_argument,
@@ -156,17 +199,26 @@ Result<void> validate(const ConvertRequest& r) {
   }
   for (std::size_t i = 0; i < r.work_item_ids.size(); ++i) {
     const auto name = fmt::format("work_item_ids[{}]", i);
-    if (r.work_item_ids[i].empty()) {
-      return fail(ErrorCode::invalid_argument, name + " must not be empty");
-    }
     if (auto c = check_text(name, r.work_item_ids[i], limits::work_item_id); !c) return c;
+    if (is_blank(r.work_item_ids[i])) {
+      return fail(ErrorCode::invalid_argument, name + " must not be empty or whitespace");
+    }
   }
   return {};
 }
 
+std::string canonical_session_id(std::string_view id) {
+  std::string out(id);
+  if (out.size() != 36) return out;
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 Result<void> check_session_id(std::string_view id) {
-  // Ids are 36-character UUID text; anything else cannot name a session.
-  if (!is_uuid_text(id)) {
+  // Ids are 36-character UUID text (either case); anything else cannot name a session.
+  if (!is_uuid_text(canonical_session_id(id))) {
     std::string shown(id.substr(0, 64));
     if (!is_valid_utf8(shown)) shown = "(invalid UTF-8)";
     return fail(ErrorCode::not_found, "session " + shown + " not found");
@@ -187,9 +239,14 @@ Result<void> validate_event_fields(const Event& event) {
   }
   if (auto c = check_text("actor", event.actor, limits::actor); !c) return c;
   auto metadata_ok = [](const std::string& text) -> Result<void> {
-    auto parsed = nlohmann::json::parse(text, nullptr, false);
-    if (parsed.is_discarded()) return fail(ErrorCode::invalid_argument, "metadata_json is malformed");
-    if (auto m = check_metadata(parsed); !m) return std::unexpected(m.error());
+    if (text.size() > limits::metadata) {
+      return fail(
+          ErrorCode::invalid_argument,
+          fmt::format("metadata_json is {} bytes; the limit is {}", text.size(), limits::metadata));
+    }
+    auto parsed = parse_json(text, "metadata_json");
+    if (!parsed) return std::unexpected(parsed.error());
+    if (auto m = check_metadata(*parsed); !m) return std::unexpected(m.error());
     return {};
   };
   return std::visit(

@@ -125,15 +125,31 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
           w->result = fail(ErrorCode::storage, "operation not run");
           w->event.reset();
         }
+        // Projections are brought to the head once, and their checkpoints
+        // written once, per transaction (not per event); without nested
+        // transactions the sessions, indexes and statistics records are
+        // written once too, and each session is decoded once (`states`).
+        projections->begin_appends(txn, log->head(txn).sequence, !isolated);
+        TxnStates states;
+        auto remember = [&](const PendingWrite& w) {
+          if (!w.event) return;  // a no-op changed nothing
+          if (w.event->type == EventType::session_removed) {
+            states[w.event->session_id] = std::nullopt;
+          } else {
+            states[w.event->session_id] = *w.result;
+          }
+        };
         for (PendingWrite* w : writes) {
           if (isolated) {
             Txn nested = txn.child();
-            if (!run_one(nested, *w, true)) continue;  // `nested` aborts: nothing left behind
+            if (!run_one(nested, *w, true, states)) continue;  // `nested` aborts: nothing left
             nested.commit();
           } else {
-            run_one(txn, *w, false);
+            if (!run_one(txn, *w, false, states)) continue;
           }
+          remember(*w);
         }
+        projections->end_appends(txn, log->head(txn).sequence);
       });
       break;
     } catch (const PartialWrite&) {
@@ -153,9 +169,10 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
   return {};
 }
 
-bool SessionManager::Impl::run_one(const Txn& txn, PendingWrite& w, bool isolated) {
+bool SessionManager::Impl::run_one(const Txn& txn, PendingWrite& w, bool isolated,
+                                   const TxnStates& states) {
   bool wrote = false;
-  auto outcome = apply_one(txn, *w.op, wrote);
+  auto outcome = apply_one(txn, *w.op, wrote, states);
   if (!outcome) {
     if (wrote && !isolated) throw PartialWrite{};
     w.result = std::unexpected(outcome.error());
@@ -166,11 +183,12 @@ bool SessionManager::Impl::run_one(const Txn& txn, PendingWrite& w, bool isolate
   return true;
 }
 
-Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one(const Txn& txn,
-                                                                                 const WriteOp& op,
-                                                                                 bool& wrote) {
+Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one(
+    const Txn& txn, const WriteOp& op, bool& wrote, const TxnStates& states) {
   try {
-    std::optional<Session> state = load(txn, op.session_id);
+    auto known = states.find(op.session_id);
+    std::optional<Session> state =
+        known != states.end() ? known->second : load(txn, op.session_id);
     auto decision = op.decide(state, txn);
     if (!decision) return std::unexpected(decision.error());
     if (!*decision) return std::pair{*state, std::optional<Event>{}};  // nothing changes
@@ -201,7 +219,7 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     }
     wrote = true;  // from here on a failure leaves partial writes in `txn`
     log->append(txn, event, base ? &*base : nullptr);
-    projections->apply_new_event(txn, event, head.sequence);
+    projections->apply_appended(txn, event);  // begin_appends ran in commit_group
     // A removal returns the last state: only then is the session copied.
     std::optional<Session> last;
     if (event.type == EventType::session_removed) last = state;

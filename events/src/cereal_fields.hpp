@@ -2,7 +2,7 @@
 //
 // Cereal trusts its input: a corrupt length makes std::string::resize allocate
 // whatever it says, and a bool byte other than 0/1 is undefined behaviour
-// (PITFALLS.md). These helpers produce the same bytes as Cereal's own string and
+// (a Cereal 1.3 trap). These helpers produce the same bytes as Cereal's own string and
 // optional serialization, but on load they check every length against the bytes
 // left in the record and validate every flag byte, throwing DecodeError instead.
 #pragma once

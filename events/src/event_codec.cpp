@@ -64,7 +64,7 @@ void serialize(Archive&, SessionRemoved&, std::uint32_t const version) {
 
 }  // namespace planning
 
-// Class versions only ever go up (STYLE.md §4). Every type was versioned from the
+// Class versions only ever go up (docs/FORMAT.md, upcasting). Every type was versioned from the
 // first release, as Cereal requires for versioned loading. Version 2 keeps the
 // field layout of version 1; what changed is the meaning of the content field of
 // SessionCreated, SessionUpdated and VersionRestored: it holds stored content

@@ -38,7 +38,7 @@ Result<Status> parse_status(std::string_view text) {
 }
 
 bool transition_allowed(Status from, Status to) noexcept {
-  // SPEC §3. Same-state transitions are never allowed.
+  // The README's state machine; docs/BEHAVIOUR.md. Same-state transitions are never allowed.
   switch (from) {
     case Status::active:
       return to == Status::paused || to == Status::converted || to == Status::archived;

@@ -10,10 +10,25 @@
 namespace planning {
 
 namespace {
-// Whole years inside the range of int64 nanoseconds since 1970
-// (1677-09-21 .. 2262-04-11).
-constexpr int kFirstYear = 1678;
-constexpr int kLastYear = 2261;
+constexpr int kFirstYear = kFirstTimestampYear;
+constexpr int kLastYear = kLastTimestampYear;
+
+// The "+hh:mm" / "-hh:mm" / "+hhmm" offset at the end of `text`, if any, must
+// be at most 23:59 (date::parse takes any two-digit hours and minutes).
+bool offset_in_range(const std::string& text) {
+  const auto t = text.find('T') != std::string::npos ? text.find('T') : text.find(' ');
+  if (t == std::string::npos) return true;
+  const auto sign = text.find_first_of("+-", t);
+  if (sign == std::string::npos) return true;
+  std::string digits;
+  for (char c : text.substr(sign + 1)) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.size() < 2) return true;  // malformed; the parse rejects it
+  const int hours = (digits[0] - '0') * 10 + (digits[1] - '0');
+  const int minutes = digits.size() >= 4 ? (digits[2] - '0') * 10 + (digits[3] - '0') : 0;
+  return hours <= 23 && minutes <= 59;
+}
 }  // namespace
 
 std::string format_timestamp(Timestamp t) {
@@ -76,7 +91,13 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
     std::istringstream in(input);
     date::sys_time<std::chrono::nanoseconds> tp;
     in >> date::parse(fmt, tp);
-    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) return tp;
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) {
+      if (!offset_in_range(input)) {
+        return fail(ErrorCode::invalid_argument,
+                    "date/time '" + input + "' has a UTC offset beyond 23:59");
+      }
+      return tp;
+    }
   }
   return bad();
 }

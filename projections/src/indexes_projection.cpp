@@ -91,6 +91,7 @@ class IndexesProjection final : public StoredProjection {
     run_.clear();
     in_run_ = true;
   }
+  bool deferrable() const override { return true; }  // queries read it, writes never do
 
   void end_run(const Txn* txn) override {
     if (txn) {

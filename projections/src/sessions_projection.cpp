@@ -49,6 +49,10 @@ class SessionsProjection final : public StoredProjection {
     drop();
     in_run_ = true;
   }
+  // The write path reads a session from this database only before the
+  // transaction's first event of it, and from its own states after that
+  // (write_path.cpp, TxnStates): the records may wait for the transaction's end.
+  bool deferrable() const override { return true; }
 
   void end_run(const Txn* txn) override {
     if (txn) flush(*txn);

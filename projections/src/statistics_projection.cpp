@@ -83,6 +83,7 @@ class StatisticsProjection final : public StoredProjection {
     run_.clear();
     in_run_ = true;
   }
+  bool deferrable() const override { return true; }  // get_statistics reads it, writes never do
 
   void end_run(const Txn* txn) override {
     if (txn) {

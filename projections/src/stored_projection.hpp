@@ -30,6 +30,12 @@ class StoredProjection {
   // transaction failed). Outside a run every apply() writes through.
   virtual void begin_run() {}
   virtual void end_run(const Txn* /*txn*/) {}
+  // True when the write path never reads a record of this projection that an
+  // event of the current write transaction changed (indexes and statistics:
+  // never read by writes; sessions: read only before the transaction's first
+  // event of that session). Its records may then be kept in a run for a whole
+  // write transaction and written once at its end.
+  virtual bool deferrable() const { return false; }
 };
 
 // Built-in projections (one file each).

@@ -14,15 +14,18 @@
 // a session made at start-up when the create was rejected) must return a value.
 // Oracle, independent of the engine's validator: a request is valid exactly when
 // every text is valid UTF-8 by nlohmann's decoder and within its limit, the
-// title is non-empty after trimming ASCII whitespace, and the metadata is an
-// object that serializes within limits::metadata. Valid => the call succeeds and
+// title holds a character that is not Unicode white space or zero-width, and
+// the metadata is an object at most 64 levels deep that serializes within
+// limits::metadata. Valid => the call succeeds and
 // get() returns the request's fields, metadata equal to parse(dump(metadata));
 // invalid => invalid_argument and the head does not move.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz/fuzz_support.hpp"
@@ -82,13 +85,45 @@ bool text_ok(const std::string& s, std::size_t limit) {
   return s.size() <= limit && fuzz::json_serializable(s);
 }
 
-bool title_ok(const std::string& s) {
-  return text_ok(s, limits::title) && s.find_first_not_of(" \t\r\n\f\v") != std::string::npos;
+// Whether valid UTF-8 `s` holds a code point that is neither Unicode
+// White_Space nor zero-width (U+180E, U+200B-U+200D, U+2060, U+FEFF).
+bool has_visible(const std::string& s) {
+  static const std::u32string blank = U"\t\n\v\f\r \u0085\u00a0\u1680\u180e"
+                                      U"\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                                      U"\u2008\u2009\u200a\u200b\u200c\u200d\u2028\u2029"
+                                      U"\u202f\u205f\u2060\u3000\ufeff";
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    char32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    if (blank.find(cp) == std::u32string::npos) return true;
+    i += len;
+  }
+  return false;
+}
+
+bool title_ok(const std::string& s) { return text_ok(s, limits::title) && has_visible(s); }
+
+// Nesting depth of arrays and objects (a scalar is 0), without recursion.
+std::size_t depth_of(const json& value) {
+  std::size_t deepest = 0;
+  std::vector<std::pair<const json*, std::size_t>> stack;
+  if (value.is_structured()) stack.emplace_back(&value, 1);
+  while (!stack.empty()) {
+    const auto [node, depth] = stack.back();
+    stack.pop_back();
+    deepest = std::max(deepest, depth);
+    for (const auto& child : *node)
+      if (child.is_structured()) stack.emplace_back(&child, depth + 1);
+  }
+  return deepest;
 }
 
 // The stored form of valid metadata: what a reader gets back.
 std::optional<json> stored_form(const json& metadata) {
-  if (!metadata.is_object()) return std::nullopt;
+  if (!metadata.is_object() || depth_of(metadata) > 64) return std::nullopt;
   std::string text;
   try {
     text = metadata.dump();

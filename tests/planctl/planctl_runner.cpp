@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,19 @@ void make_pipe(int fds[2]) {
   if (in_fd >= 0) dup2(in_fd, STDIN_FILENO);
   dup2(out_fd, STDOUT_FILENO);
   dup2(err_fd, STDERR_FILENO);
+  if (!options.stdout_file.empty()) {
+    const int fd =
+        open(options.stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) _exit(125);
+    dup2(fd, STDOUT_FILENO);
+  }
+  if (options.close_stdin) close(STDIN_FILENO);
+  if (options.close_stdout) close(STDOUT_FILENO);
+  if (options.file_size_limit != 0) {
+    const rlimit limit{options.file_size_limit, options.file_size_limit};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    signal(SIGXFSZ, SIG_IGN);  // stays ignored across exec
+  }
   if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
   execve(exec.argv[0], exec.argv.data(), exec.envp.data());
   _exit(127);

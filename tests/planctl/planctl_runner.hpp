@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -23,11 +24,18 @@ struct RunResult {
 };
 
 struct RunOptions {
-  std::string input;  // written to stdin, then stdin is closed
+  std::string input{};  // written to stdin, then stdin is closed
   // Environment changes: a value sets the variable, nullopt removes it.
   // PLANCTL_DB is removed unless set here, so the caller's shell cannot leak in.
-  std::vector<std::pair<std::string, std::optional<std::string>>> env;
-  std::filesystem::path cwd;  // empty = inherit
+  std::vector<std::pair<std::string, std::optional<std::string>>> env{};
+  std::filesystem::path cwd{};  // empty = inherit
+  // Where the child's stdout goes instead of the captured pipe (e.g. /dev/full).
+  std::filesystem::path stdout_file{};
+  bool close_stdin = false;   // start the child with fd 0 closed (`<&-`)
+  bool close_stdout = false;  // start the child with fd 1 closed (`>&-`)
+  // RLIMIT_FSIZE of the child in bytes (0 = unchanged), SIGXFSZ ignored: writes
+  // past it fail with EFBIG, like a full file system.
+  std::uint64_t file_size_limit = 0;
 };
 
 RunResult run_planctl(const std::vector<std::string>& args, const RunOptions& options = {});

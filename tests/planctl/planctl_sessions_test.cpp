@@ -90,7 +90,7 @@ TEST_CASE("create prints the session as JSON with the data model's field names",
   SECTION("show returns the same session") { CHECK(store.json({"show", s["id"]}) == s); }
 }
 
-TEST_CASE("create without content makes no version; --content - reads stdin", "[sessions]") {
+TEST_CASE("create without content makes no version, and --content - reads stdin", "[sessions]") {
   Store store;
   const auto empty = store.json({"create", "--title", "Empty"});
   CHECK(empty["current_version"] == 0);

@@ -131,6 +131,25 @@ std::optional<Error> import_lines(SessionManager& m, const std::vector<nlohmann:
 }
 
 std::string bytes(std::size_t n, char c = 'x') { return std::string(n, c); }
+
+// `depth` nested arrays, built without recursion (nlohmann destroys it without
+// recursion too).
+nlohmann::json nested_arrays(std::size_t depth) {
+  nlohmann::json value = nlohmann::json::array();
+  for (std::size_t i = 1; i < depth; ++i) {
+    nlohmann::json outer = nlohmann::json::array();
+    outer.push_back(std::move(value));
+    value = std::move(outer);
+  }
+  return value;
+}
+
+// `{"a":[[...]]}` as text, `depth` arrays deep: 200 KB at 100,000, under the
+// metadata limit. Before the depth limit, validating it overflowed the stack.
+std::string nested_metadata_text(std::size_t depth) {
+  return "{\"a\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+}
+constexpr std::size_t kHostileDepth = 100000;
 const std::string kBadUtf8 = "ok\xc3(";
 
 // One documented rejection.
@@ -231,6 +250,12 @@ std::vector<Row> catalogue() {
       // --- create
       {"`create`", "title empty or only whitespace", E::invalid_argument,
        [](Fixture& f) { return error_of(f.m->create({.title = " \t\n"})); }},
+      {"`create`", "title of only Unicode white space or zero-width characters",
+       E::invalid_argument,
+       [](Fixture& f) {
+         // U+00A0 no-break space, U+3000 ideographic space, U+200B zero width space.
+         return error_of(f.m->create({.title = "\u00a0\u3000\u200b"}));
+       }},
       {"`create`", "title over 1 KiB", E::invalid_argument,
        [](Fixture& f) { return error_of(f.m->create({.title = bytes(limits::title + 1)})); }},
       {"`create`", "description over 64 KiB", E::invalid_argument,
@@ -277,6 +302,11 @@ std::vector<Row> catalogue() {
        [](Fixture& f) {
          return error_of(f.m->create({.title = "t", .metadata = {{"k", kBadUtf8}}}));
        }},
+      {"`create`", "metadata nested deeper than 64 levels", E::invalid_argument,
+       [](Fixture& f) {
+         return error_of(
+             f.m->create({.title = "t", .metadata = {{"a", nested_arrays(kHostileDepth)}}}));
+       }},
       // --- get / update
       {"`get`", "an unknown id, or text that is not a session id", E::not_found,
        [](Fixture& f) {
@@ -317,6 +347,11 @@ std::vector<Row> catalogue() {
       {"`update`", "metadata that is not a JSON object", E::invalid_argument,
        [](Fixture& f) {
          return error_of(f.m->update(f.active, UpdateRequest{.metadata = nlohmann::json(42)}));
+       }},
+      {"`update`", "metadata nested deeper than 64 levels", E::invalid_argument,
+       [](Fixture& f) {
+         return error_of(f.m->update(
+             f.active, UpdateRequest{.metadata = nlohmann::json{{"a", nested_arrays(64)}}}));
        }},
       {"`update`", "a session that is paused, converted or archived", E::invalid_state,
        [](Fixture& f) {
@@ -369,6 +404,11 @@ std::vector<Row> catalogue() {
        [](Fixture& f) {
          return error_of(
              f.m->mark_converted(f.active, {.project_id = "p", .work_item_ids = {"a", ""}}));
+       }},
+      {"`mark_converted`", "a work item id of only white space", E::invalid_argument,
+       [](Fixture& f) {
+         return error_of(
+             f.m->mark_converted(f.active, {.project_id = "p", .work_item_ids = {"a", " \u00a0"}}));
        }},
       {"`mark_converted`", "a work item id over 256 B", E::invalid_argument,
        [](Fixture& f) {
@@ -508,6 +548,12 @@ std::vector<Row> catalogue() {
          std::stringstream in("{not json\n");
          return error_of(f.m->import_events(in));
        }},
+      {"`import_events`", "a line nested deeper than 64 levels", E::invalid_argument,
+       [](Fixture& f) {
+         std::stringstream in(std::string(kHostileDepth, '[') + std::string(kHostileDepth, ']') +
+                              "\n");
+         return error_of(f.m->import_events(in));
+       }},
       {"`import_events`", "a field missing, unknown or of the wrong type", E::invalid_argument,
        [](Fixture& f) {
          auto j = to_json(f.next_event(f.active, f.sv(f.active) + 1, SessionPaused{"p"}));
@@ -520,6 +566,15 @@ std::vector<Row> catalogue() {
              *f.m, {to_json(f.next_event(f.active, f.sv(f.active) + 1,
                                          SessionPaused{bytes(limits::pause_reason + 1)}))});
        }},
+      {"`import_events`", "a `metadata_json` nested deeper than 64 levels", E::invalid_argument,
+       [](Fixture& f) {
+         // The checksum is valid: only the depth is wrong (and it is checked first).
+         SessionCreated created;
+         created.title = "deep";
+         created.metadata_json = nested_metadata_text(kHostileDepth);
+         const Event e = f.next_event("0190a000-0000-7000-8000-0000000000aa", 1, created);
+         return import_lines(*f.m, {to_json(e)});
+       }},
       {"`import_events`", "a sequence that does not continue the log head", E::invalid_argument,
        [](Fixture& f) {
          Event e = f.next_event(f.active, f.sv(f.active) + 1, SessionPaused{"p"});
@@ -530,6 +585,20 @@ std::vector<Row> catalogue() {
        [](Fixture& f) {
          Event e = f.next_event(f.active, f.sv(f.active) + 1, SessionPaused{"p"});
          e.timestamp = date_utc(2000, 1, 1);
+         (void)detail::encode_event(e);
+         return import_lines(*f.m, {to_json(e)});
+       }},
+      {"`import_events`", "a timestamp outside 1678–2261", E::invalid_argument,
+       [](Fixture& f) {
+         Event e = f.next_event(f.active, f.sv(f.active) + 1, SessionPaused{"p"});
+         e.timestamp = Timestamp{std::chrono::nanoseconds{INT64_MAX}};  // 2262-04-11
+         (void)detail::encode_event(e);
+         return import_lines(*f.m, {to_json(e)});
+       }},
+      {"`import_events`", "a timestamp more than 24 h ahead of the clock", E::invalid_argument,
+       [](Fixture& f) {
+         Event e = f.next_event(f.active, f.sv(f.active) + 1, SessionPaused{"p"});
+         e.timestamp = f.clock.now() + 25h;
          (void)detail::encode_event(e);
          return import_lines(*f.m, {to_json(e)});
        }},
@@ -569,6 +638,12 @@ std::vector<Row> catalogue() {
        [](Fixture&) { return error_of(parse_timestamp("2025-02-30")); }},
       {"`parse_timestamp`", "a year outside 1678–2261 (int64 nanoseconds since 1970)",
        E::invalid_argument, [](Fixture&) { return error_of(parse_timestamp("9999-12-31")); }},
+      {"`parse_timestamp`", "a UTC offset beyond 23:59", E::invalid_argument,
+       [](Fixture&) { return error_of(parse_timestamp("2025-01-31T12:00+99:99")); }},
+      {"`parse_json`", "text that is not JSON", E::invalid_argument,
+       [](Fixture&) { return error_of(parse_json("{\"a\":")); }},
+      {"`parse_json`", "arrays or objects nested deeper than 64 levels", E::invalid_argument,
+       [](Fixture&) { return error_of(parse_json(nested_metadata_text(64))); }},
       {"`parse_status`", "an unknown status name", E::invalid_argument,
        [](Fixture&) { return error_of(parse_status("Active")); }},
       {"`parse_event_type`", "an unknown event type name", E::invalid_argument,

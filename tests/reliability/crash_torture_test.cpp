@@ -20,6 +20,7 @@
 #include <planning/planning.hpp>
 
 #include <atomic>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -147,6 +148,7 @@ class Worker {
         // A rebuild killed half-way must also leave a store that recovers.
         send_line(out_, "B " + std::to_string(thread_));
         if (auto r = m_.rebuild_projections(); !r) die("rebuild", r.error());
+        send_line(out_, "BD " + std::to_string(thread_));
         continue;
       }
       if (pick(100) < 3 && !mine_.empty()) {
@@ -459,8 +461,13 @@ class Worker {
   std::uint64_t batch_ = 0;
 };
 
-int torture_child(const Options& options, std::uint64_t seed, int threads, int large_percent,
+int torture_child(Options options, std::uint64_t seed, int threads, int large_percent,
                   int out) {
+  // "G": the map just grew (the engine logs it before redoing the transaction
+  // that found the map full), so the kill phase "growth" can be told apart.
+  options.logger = [out](LogLevel, std::string_view message) {
+    if (message.starts_with("map full")) send_line(out, "G");
+  };
   auto opened = SessionManager::open(options);
   if (!opened) {
     send_line(out, "E open " + std::string(to_string(opened.error().code)) + ": " +
@@ -500,7 +507,84 @@ struct TortureFigures {
   std::uint64_t unacknowledged_absent = 0;   // in-flight operations that did not
   std::uint64_t batches_acknowledged = 0;
   std::uint64_t rebuilds_started = 0;
+  std::uint64_t growths = 0;
   std::uint64_t head = 0;
+  // Kills by what the child was doing at that instant (a kill can land in more
+  // than one phase: threads run side by side). See kill_phases().
+  std::map<std::string, std::uint64_t> kills_in_phase;
+};
+
+// The phases a kill landed in, read from everything the child wrote before it
+// died: "open" (before READY: opening, catching up, listing), "rebuild" (a
+// rebuild_projections started and not finished), "growth" (the map grew and no
+// operation was acknowledged since: the transaction that found the map full
+// is being redone), "batch" (an apply_batch of 2+ operations sent, not
+// acknowledged), "write" (a single operation sent, not acknowledged), or
+// "between" (none of these: between operations).
+std::set<std::string> kill_phases(const std::vector<std::string>& lines) {
+  std::set<std::string> phases;
+  if (std::find(lines.begin(), lines.end(), "READY") == lines.end()) phases.insert("open");
+  std::map<std::pair<std::string, std::string>, std::pair<int, int>> ops;  // (thread, batch)
+  int rebuilds_open = 0;
+  bool growth_open = false;
+  for (const auto& line : lines) {
+    const auto w = split_words(line);
+    if (w.empty()) continue;
+    if (w[0] == "B") ++rebuilds_open;
+    if (w[0] == "BD") --rebuilds_open;
+    if (w[0] == "G") growth_open = true;
+    if (w[0] == "A") growth_open = false;
+    if ((w[0] == "I" || w[0] == "A") && w.size() >= 3) {
+      auto& [intents, acks] = ops[{w[1], w[2]}];
+      (w[0] == "I" ? intents : acks) += 1;
+    }
+  }
+  if (rebuilds_open > 0) phases.insert("rebuild");
+  if (growth_open) phases.insert("growth");
+  for (const auto& [key, counts] : ops) {
+    if (counts.second == 0) phases.insert(counts.first >= 2 ? "batch" : "write");
+  }
+  if (phases.empty()) phases.insert("between");
+  return phases;
+}
+
+// The log itself, read in order (not through the streams projection): every
+// event's (session, stream version) -> type. Grown incrementally after each
+// reopen, since the log only ever grows; checks that each session's stream
+// versions are dense in log order.
+struct LogIndex {
+  std::uint64_t scanned_to = 0;
+  std::map<std::pair<std::string, std::uint32_t>, EventType> events;
+  std::map<std::string, std::uint32_t> last_stream_version;
+
+  void catch_up(const SessionManager& m) {
+    EventQuery q;
+    q.from_sequence = scanned_to + 1;
+    std::optional<std::string> problem;
+    auto read = m.scan_events(q, [&](const Event& e) {  // streamed: no whole-log vector
+      auto& last = last_stream_version[e.session_id];
+      if (e.sequence != scanned_to + 1 || e.stream_version != last + 1) {
+        problem = "log event " + std::to_string(e.sequence) + " (after " +
+                  std::to_string(scanned_to) + ") of session " + e.session_id +
+                  " has stream version " + std::to_string(e.stream_version) + " after " +
+                  std::to_string(last);
+        return false;
+      }
+      last = e.stream_version;
+      events[{e.session_id, e.stream_version}] = e.type;
+      scanned_to = e.sequence;
+      return true;
+    });
+    INFO(problem.value_or(""));
+    REQUIRE(read.has_value());
+    REQUIRE_FALSE(problem.has_value());
+  }
+  // The type of the event at `sv` in `id`'s stream, as the log holds it.
+  std::optional<EventType> find(const std::string& id, std::uint32_t sv) const {
+    auto it = events.find({id, sv});
+    if (it == events.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 struct BatchRecord {
@@ -528,7 +612,7 @@ std::map<std::uint32_t, EventType> stream_of(const SessionManager& m, const std:
 
 // Checks one cycle's lines against the reopened store. Returns the acks.
 std::vector<Ack> check_cycle(const SessionManager& m, const std::vector<std::string>& lines,
-                             std::uint64_t head_before, TortureFigures& figures) {
+                             std::uint64_t head_before, TortureFigures& figures, LogIndex& log) {
   std::map<std::pair<int, std::uint64_t>, BatchRecord> batches;
   std::vector<Ack> acks;
   for (const auto& line : lines) {
@@ -537,6 +621,11 @@ std::vector<Ack> check_cycle(const SessionManager& m, const std::vector<std::str
     if (w[0] == "E") FAIL("child reported: " << line);
     if (w[0] == "B") {
       ++figures.rebuilds_started;
+      continue;
+    }
+    if (w[0] == "BD") continue;
+    if (w[0] == "G") {
+      ++figures.growths;
       continue;
     }
     if (w[0] == "I" && w.size() == 6) {
@@ -576,10 +665,16 @@ std::vector<Ack> check_cycle(const SessionManager& m, const std::vector<std::str
     return it->second;
   };
 
-  // Every acknowledged operation is in its session's stream.
+  // Every acknowledged operation is in the log itself, and in its session's
+  // stream as the streams projection indexes it.
+  log.catch_up(m);
+  REQUIRE(log.scanned_to == head_after);
   for (const auto& a : acks) {
     INFO("acknowledged " << static_cast<char>(a.op) << " on " << a.id << " at stream version "
                          << a.sv);
+    const auto in_log = log.find(a.id, a.sv);
+    REQUIRE(in_log.has_value());
+    CHECK(*in_log == event_type_of(a.op));
     const auto& s = stream(a.id);
     auto it = s.find(a.sv);
     REQUIRE(it != s.end());
@@ -670,6 +765,8 @@ struct TortureMode {
   std::uint64_t check_every;  // verify() + rebuild comparison every n cycles (and the last)
   int max_delay_ms;           // the child runs 1..max_delay_ms after READY before the kill
   int large_percent;          // share of documents of 60–250 KB
+  // Every phase of kill_phases() must have been hit at least once (long mode).
+  bool require_every_phase = false;
 };
 
 void run_torture(const TortureMode& mode) {
@@ -688,6 +785,7 @@ void run_torture(const TortureMode& mode) {
   std::vector<Ack> all_acks;
   std::uint64_t parent_writes = 0;
   std::uint64_t head_before = 0;
+  LogIndex log;
 
   for (std::uint64_t cycle = 0; cycle < cycles; ++cycle) {
     const std::uint64_t cycle_seed = mix_seed(seed ^ (cycle * 0x9e3779b97f4a7c15ULL));
@@ -695,6 +793,9 @@ void run_torture(const TortureMode& mode) {
     Options child_options = options;
     // Every durability mode promises survival of a process crash.
     child_options.durability = static_cast<Durability>((cycle_seed >> 8) % 3);
+    // Half the cycles map no more than the file holds, so the map grows within
+    // the cycle and kills land during growth too.
+    if ((cycle_seed >> 16) % 2 == 0) child_options.initial_map_size = std::size_t{64} << 10;
     const bool early = rng() % 100 < 10;
     const auto delay =
         early ? std::chrono::milliseconds(rng() % 4)
@@ -732,8 +833,9 @@ void run_torture(const TortureMode& mode) {
     if (std::find(lines.begin(), lines.end(), "READY") == lines.end())
       ++figures.killed_before_ready;
 
+    for (const auto& phase : kill_phases(lines)) ++figures.kills_in_phase[phase];
     auto manager = open_store(options);
-    auto acks = check_cycle(*manager, lines, head_before, figures);
+    auto acks = check_cycle(*manager, lines, head_before, figures, log);
     all_acks.insert(all_acks.end(), acks.begin(), acks.end());
     if (cycle % check_every == 0 || cycle + 1 == cycles) check_projections_equal_rebuild(*manager);
 
@@ -761,16 +863,23 @@ void run_torture(const TortureMode& mode) {
     }
   }
 
-  // Finally: every operation ever acknowledged is still in the log.
+  // Finally: every operation ever acknowledged is still in the log, read
+  // afresh from sequence 1.
   auto manager = open_store(options);
   figures.head = head_of(*manager);
   REQUIRE(figures.head >= figures.acknowledged + parent_writes);
+  LogIndex whole_log;
+  whole_log.catch_up(*manager);
+  REQUIRE(whole_log.scanned_to == figures.head);
   std::map<std::string, std::vector<const Ack*>> by_session;
   for (const auto& a : all_acks) by_session[a.id].push_back(&a);
   for (const auto& [id, list] : by_session) {
     const auto stream = stream_of(*manager, id);
     for (const Ack* a : list) {
       INFO("acknowledged " << static_cast<char>(a->op) << " on " << id << " at " << a->sv);
+      const auto in_log = whole_log.find(id, a->sv);
+      REQUIRE(in_log.has_value());
+      CHECK(*in_log == event_type_of(a->op));
       auto it = stream.find(a->sv);
       REQUIRE(it != stream.end());
       CHECK(it->second == event_type_of(a->op));
@@ -784,8 +893,24 @@ void run_torture(const TortureMode& mode) {
        << figures.unacknowledged_present << " in-flight operations committed, "
        << figures.unacknowledged_absent << " did not, " << figures.killed_before_ready
        << " kills before the child was ready, " << figures.rebuilds_started
-       << " rebuilds started, log head " << figures.head);
+       << " rebuilds started, " << figures.growths << " map growths, log head " << figures.head);
+  std::ostringstream phases;
+  for (const char* phase : {"open", "write", "batch", "rebuild", "growth", "between"}) {
+    phases << " " << phase << "=" << figures.kills_in_phase[phase];
+  }
+  WARN("crash torture kills by phase:" << phases.str());
+  // One unwrapped line each for the CI log (.ci/slow.sh greps them).
+  std::cout << "crash torture figures: seed " << seed << ", " << figures.cycles << " kill cycles, "
+            << figures.acknowledged << " acknowledged operations, " << figures.growths
+            << " map growths, log head " << figures.head << "\n"
+            << "crash torture kills by phase:" << phases.str() << std::endl;
   CHECK(figures.acknowledged > 0);
+  if (mode.require_every_phase) {
+    for (const char* phase : {"open", "write", "batch", "rebuild", "growth"}) {
+      INFO("kills during " << phase);
+      CHECK(figures.kills_in_phase[phase] > 0);
+    }
+  }
 }
 
 }  // namespace
@@ -798,5 +923,9 @@ TEST_CASE(
 
 TEST_CASE("1000 random kills lose no acknowledged operation and half-apply nothing",
           "[reliability][crash][slow]") {
-  run_torture({.cycles = 1000, .check_every = 10, .max_delay_ms = 25, .large_percent = 1});
+  run_torture({.cycles = 1000,
+               .check_every = 10,
+               .max_delay_ms = 25,
+               .large_percent = 1,
+               .require_every_phase = true});
 }

@@ -14,7 +14,10 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -483,10 +486,8 @@ TEST_CASE("a full file system returns storage and loses nothing committed", "[fa
   const ChildReport report = parse_report(child.drain());
   const int status = child.wait();
   if (report.has("SKIP")) {
-    WARN("no tmpfs in a private mount namespace here (" << report.first("SKIP")
-                                                        << "): ENOSPC checked only through "
-                                                           "RLIMIT_FSIZE");
-    return;
+    PLANNING_SKIP("no tmpfs in a private mount namespace here ("
+                  << report.first("SKIP") << "): ENOSPC is checked only through RLIMIT_FSIZE");
   }
   INFO("child " << describe_status(status) << "; error line: " << report.first("E"));
   REQUIRE_FALSE(report.has("E"));
@@ -605,30 +606,88 @@ TEST_CASE("a truncated data file is reported, never a crash",
   }
 }
 
+namespace {
+
+// A store with one session, closed again.
+Options store_with_one_session(const TempDir& dir) {
+  Options options = test_options(dir);
+  auto m = open_store(options);
+  PLAN_OK(m->create({.title = "read me"}));
+  return options;
+}
+
+// In a child: opens the store and reports "OPENED", or "R <code> <message>".
+int report_open(int out, const Options& options) {
+  auto r = SessionManager::open(options);
+  if (r) {
+    send_line(out, "OPENED");
+  } else {
+    send_line(out, "R " + std::string(to_string(r.error().code)) + " " + r.error().message);
+  }
+  return 0;
+}
+
+// The store is still whole after a refused open.
+void require_store_unharmed(const Options& options) {
+  auto m = open_store(options);
+  CHECK(PLAN_OK(m->list()).size() == 1);
+  require_verified(*m);
+}
+
+}  // namespace
+
+// G8 by file modes. As root (how CI runs) modes do not bind root, so a child
+// process drops to the unprivileged uid/gid 65534 (nobody) and opens a store
+// it may read but not write; otherwise this process opens a store whose write
+// bits it removed. Either way the check runs: nothing here is skipped.
 TEST_CASE("a read-only store is refused with an error naming its path", "[fault][open]") {
   TempDir dir;
-  Options options = test_options(dir);
-  {
-    auto m = open_store(options);
-    PLAN_OK(m->create({.title = "read me"}));
-  }
+  const Options options = store_with_one_session(dir);
   const auto data = options.path / "data.mdb";
   const auto lock = options.path / "lock.mdb";
-
-  SECTION("files and directory without write permission") {
+  const FileSnapshot before = snapshot_file(data);
+  if (::geteuid() == 0) {
+    ChildProcess child([&](int out, int) {
+      // Readable by everyone, writable by the owner (root) only.
+      if (::chmod(dir.path().c_str(), 0711) != 0 || ::chmod(options.path.c_str(), 0755) != 0 ||
+          ::chmod(data.c_str(), 0644) != 0 || ::chmod(lock.c_str(), 0644) != 0) {
+        send_line(out, "E chmod: " + std::string(std::strerror(errno)));
+        return 1;
+      }
+      if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) {
+        send_line(out, "E cannot drop to uid 65534: " + std::string(std::strerror(errno)));
+        return 1;
+      }
+      if (const int probe = ::open(data.c_str(), O_RDWR); probe >= 0) {
+        send_line(out, "E uid 65534 can still write data.mdb");
+        return 1;
+      }
+      if (const int probe = ::open(data.c_str(), O_RDONLY); probe < 0) {
+        send_line(out, "E uid 65534 cannot even read data.mdb");
+        return 1;
+      } else {
+        ::close(probe);
+      }
+      return report_open(out, options);
+    });
+    const ChildReport report = parse_report(child.drain());
+    const int status = child.wait();
+    ::chmod(dir.path().c_str(), 0700);
+    ::chmod(options.path.c_str(), 0700);
+    ::chmod(data.c_str(), 0600);
+    ::chmod(lock.c_str(), 0600);
+    INFO("child " << describe_status(status) << "; error line: " << report.first("E"));
+    REQUIRE_FALSE(report.has("E"));
+    REQUIRE(exited_ok(status));
+    REQUIRE_FALSE(report.has("OPENED"));
+    INFO("error: " << report.first("R"));
+    CHECK(report.first("R").starts_with("storage "));
+    CHECK_THAT(report.first("R"), Contains(options.path.string()));
+  } else {
     std::filesystem::permissions(data, std::filesystem::perms::owner_read);
     std::filesystem::permissions(lock, std::filesystem::perms::owner_read);
     std::filesystem::permissions(
         options.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-    const int probe = ::open(data.c_str(), O_RDWR);
-    if (probe >= 0) {
-      ::close(probe);
-      std::filesystem::permissions(options.path, std::filesystem::perms::owner_all);
-      WARN(
-          "running with privileges that ignore file modes (root?): permission bits cannot make "
-          "the store read-only here; see the read-only mount section");
-      return;
-    }
     auto r = SessionManager::open(options);
     std::filesystem::permissions(options.path, std::filesystem::perms::owner_all);
     std::filesystem::permissions(
@@ -639,43 +698,42 @@ TEST_CASE("a read-only store is refused with an error naming its path", "[fault]
     CHECK(r.error().code == ErrorCode::storage);
     CHECK_THAT(r.error().message, Contains(options.path.string()));
   }
-  SECTION("a read-only bind mount (works as root; needs a private mount namespace)") {
-    ChildProcess child([&](int out, int) {
-      if (auto why = enter_private_mount_namespace(); !why.empty()) {
-        send_line(out, "SKIP " + why);
-        return 0;
-      }
-      const char* p = options.path.c_str();
-      if (::mount(p, p, nullptr, MS_BIND, nullptr) != 0 ||
-          ::mount(p, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
-        send_line(out, "SKIP read-only bind mount: " + std::string(std::strerror(errno)));
-        return 0;
-      }
-      auto r = SessionManager::open(options);
-      if (r) {
-        send_line(out, "OPENED");
-        return 0;
-      }
-      send_line(out, "R " + std::string(to_string(r.error().code)) + " " + r.error().message);
+  CHECK(snapshot_file(data) == before);  // the refused open wrote nothing
+  require_store_unharmed(options);
+}
+
+// G8 on a read-only file system: a read-only bind mount in a private mount
+// namespace (works as root). Where namespaces are denied the case is reported
+// as skipped by CTest, not passed.
+TEST_CASE("a store on a read-only mount is refused with an error naming its path",
+          "[fault][open]") {
+  TempDir dir;
+  const Options options = store_with_one_session(dir);
+  const FileSnapshot before = snapshot_file(options.path / "data.mdb");
+  ChildProcess child([&](int out, int) {
+    if (auto why = enter_private_mount_namespace(); !why.empty()) {
+      send_line(out, "SKIP " + why);
       return 0;
-    });
-    const ChildReport report = parse_report(child.drain());
-    const int status = child.wait();
-    if (report.has("SKIP")) {
-      WARN("read-only mount not available here: " << report.first("SKIP"));
-      return;
     }
-    INFO("child " << describe_status(status));
-    REQUIRE(exited_ok(status));
-    REQUIRE_FALSE(report.has("OPENED"));
-    INFO("error: " << report.first("R"));
-    CHECK(report.first("R").starts_with("storage "));
-    CHECK_THAT(report.first("R"), Contains(options.path.string()));
-  }
-  // Either way the store itself is unharmed.
-  auto m = open_store(options);
-  CHECK(PLAN_OK(m->list()).size() == 1);
-  require_verified(*m);
+    const char* p = options.path.c_str();
+    if (::mount(p, p, nullptr, MS_BIND, nullptr) != 0 ||
+        ::mount(p, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+      send_line(out, "SKIP read-only bind mount: " + std::string(std::strerror(errno)));
+      return 0;
+    }
+    return report_open(out, options);
+  });
+  const ChildReport report = parse_report(child.drain());
+  const int status = child.wait();
+  if (report.has("SKIP")) PLANNING_SKIP("read-only mount not available here: " << report.first("SKIP"));
+  INFO("child " << describe_status(status));
+  REQUIRE(exited_ok(status));
+  REQUIRE_FALSE(report.has("OPENED"));
+  INFO("error: " << report.first("R"));
+  CHECK(report.first("R").starts_with("storage "));
+  CHECK_THAT(report.first("R"), Contains(options.path.string()));
+  CHECK(snapshot_file(options.path / "data.mdb") == before);
+  require_store_unharmed(options);
 }
 
 // --- Format version ---------------------------------------------------------------------
@@ -705,13 +763,15 @@ TEST_CASE("an unknown format version is refused as corruption naming both versio
     for (const std::uint32_t other : {0u, kFormatVersion + 1, 7u, 0xFFFFFFFFu}) {
       INFO("stored format " << other);
       REQUIRE(raw::put(options.path, "meta", "format", be32(other)).empty());
+      const FileSnapshot data_before = snapshot_file(options.path / "data.mdb");
       auto r = SessionManager::open(options);
       REQUIRE_FALSE(r.has_value());
+      // The refused open did not touch the store: same bytes, same mtime.
+      CHECK(snapshot_file(options.path / "data.mdb") == data_before);
       INFO("message: " << r.error().message);
       CHECK(r.error().code == ErrorCode::corruption);
       CHECK_THAT(r.error().message, Contains("version " + std::to_string(other)));
       CHECK_THAT(r.error().message, Contains("version " + std::to_string(kFormatVersion)));
-      // The refused open did not touch the store.
       std::optional<std::string> after;
       REQUIRE(raw::get(options.path, "meta", "format", after).empty());
       CHECK(after == be32(other));
@@ -719,14 +779,18 @@ TEST_CASE("an unknown format version is refused as corruption naming both versio
   }
   SECTION("a format record of the wrong size") {
     REQUIRE(raw::put(options.path, "meta", "format", std::string("\x00\x01\x00", 3)).empty());
+    const FileSnapshot data_before = snapshot_file(options.path / "data.mdb");
     auto r = SessionManager::open(options);
+    CHECK(snapshot_file(options.path / "data.mdb") == data_before);
     REQUIRE_FALSE(r.has_value());
     INFO("message: " << r.error().message);
     CHECK(r.error().code == ErrorCode::corruption);
   }
   SECTION("no format record in a store that has events") {
     REQUIRE(raw::del(options.path, "meta", "format").empty());
+    const FileSnapshot data_before = snapshot_file(options.path / "data.mdb");
     auto r = SessionManager::open(options);
+    CHECK(snapshot_file(options.path / "data.mdb") == data_before);
     REQUIRE_FALSE(r.has_value());
     INFO("message: " << r.error().message);
     CHECK(r.error().code == ErrorCode::corruption);

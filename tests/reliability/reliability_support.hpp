@@ -4,7 +4,7 @@
 // type. Direct LMDB access comes from support/raw_lmdb.hpp; whole-store
 // captures and assertions from support/test_helpers.hpp.
 //
-// Rules the helpers enforce (PITFALLS.md, LMDB): a child opens its OWN
+// Rules the helpers enforce (LMDB's): a child opens its OWN
 // SessionManager after fork(); the parent never holds a store open across
 // fork(); a child never returns into Catch2 — it ends with _exit().
 #pragma once

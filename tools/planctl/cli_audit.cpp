@@ -1,9 +1,12 @@
 // planctl audit verbs: log (and --follow), replay, verify, rebuild, info,
 // export, import, backup.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -13,12 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "context.hpp"
 #include "input.hpp"
 #include "output.hpp"
+#include "std_fds.hpp"
 
 namespace planctl {
 namespace {
@@ -53,21 +59,32 @@ planning::EventQuery make_query(const LogOptions& o) {
 class EventPrinter {
  public:
   explicit EventPrinter(Context& context) : context_(context) {}
+  // A failed write stops the scan (no exception crosses the library call);
+  // rethrow() then ends the verb with it.
   bool operator()(const planning::Event& event) {
-    if (context_.json) {
-      print_json_line(planning::to_json(event));
-    } else {
-      if (count_ == 0) print(render_event_header(context_.out_style()));
-      print(render_event_line(event, context_.out_style()));
+    try {
+      if (context_.json) {
+        print_json_line(planning::to_json(event));
+      } else {
+        if (count_ == 0) print(render_event_header(context_.out_style()));
+        print(render_event_line(event, context_.out_style()));
+      }
+    } catch (const Failure& failure) {
+      failed_ = failure;
+      return false;
     }
     ++count_;
     return true;
   }
   std::uint64_t count() const { return count_; }
+  void rethrow() const {
+    if (failed_) throw *failed_;
+  }
 
  private:
   Context& context_;
   std::uint64_t count_ = 0;
+  std::optional<Failure> failed_;
 };
 
 Exit run_log(Context& context, const LogOptions& o) {
@@ -77,7 +94,9 @@ Exit run_log(Context& context, const LogOptions& o) {
   auto visit = [&printer](const planning::Event& e) { return printer(e); };
 
   if (!o.follow) {
-    unwrap(store.scan_events(query, visit));
+    auto scanned = store.scan_events(query, visit);
+    printer.rethrow();
+    unwrap(std::move(scanned));
     if (printer.count() == 0 && !context.json) print("No events.\n");
     return Exit::ok;
   }
@@ -96,9 +115,11 @@ Exit run_log(Context& context, const LogOptions& o) {
       range.from_sequence = next;
       range.to_sequence = upper;
       if (query.limit) range.limit = *query.limit - printer.count();
-      unwrap(store.scan_events(range, visit));
+      auto scanned = store.scan_events(range, visit);
+      printer.rethrow();
+      unwrap(std::move(scanned));
       next = upper + 1;
-      std::fflush(stdout);
+      flush_stdout();
     }
     const bool limit_reached = query.limit && printer.count() >= *query.limit;
     if (limit_reached || query.to_sequence == upper || g_interrupted) break;
@@ -206,7 +227,7 @@ Exit run_verify(Context& context) {
       std::string_view what = issue.what;
       const auto repeated = fmt::format("event {}: ", issue.sequence);
       if (issue.sequence != 0 && what.starts_with(repeated)) what.remove_prefix(repeated.size());
-      out += fmt::format("{}: {}\n", style.paint(where, Color::red), what);
+      out += fmt::format("{}: {}\n", style.paint(where, Color::red), terminal_safe(what));
     }
     const auto checked = fmt::format("{} and {} checked", plural(report.events_checked, "event"),
                                      plural(report.sessions_checked, "session"));
@@ -219,13 +240,22 @@ Exit run_verify(Context& context) {
   }
   if (report.ok()) return Exit::ok;
   // The details went to stdout; stderr gets the one-line error every failure has.
-  std::fflush(stdout);
-  fmt::print(stderr, "planctl: error: verify found {}\n", plural(report.issues.size(), "issue"));
+  flush_stdout();
+  const auto found = fmt::format("verify found {}", plural(report.issues.size(), "issue"));
+  const std::string line =
+      context.json ? nlohmann::json{{"error",
+                                     {{"code", "verify_failed"},
+                                      {"message", found},
+                                      {"exit", static_cast<int>(Exit::verify_failed)}}}}
+                             .dump() +
+                         "\n"
+                   : fmt::format("planctl: error: {}\n", found);
+  std::fputs(line.c_str(), stderr);
   return Exit::verify_failed;
 }
 
 Exit run_rebuild(Context& context) {
-  auto& store = context.store(Access::read);
+  auto& store = context.store(Access::update_existing);
   ProgressBar bar("rebuilding", context.stderr_is_terminal() && !context.json);
   unwrap(store.rebuild_projections(progress_to(bar)));
   bar.finish();
@@ -278,44 +308,100 @@ struct FileOptions {
   std::string file;
 };
 
+// Where `export FILE` writes. A symlink is followed to its target (a chain of
+// at most 40); then a new path or a regular file is replaced atomically, and
+// anything else (a FIFO, a device, a terminal) is written in place, never
+// renamed over.
+struct ExportTarget {
+  std::filesystem::path path;
+  bool in_place = false;  // not a regular file: write into it
+  mode_t mode = 0600;     // of the file that replaces it (a new one: 0600)
+};
+
+ExportTarget export_target(const std::string& file) {
+  namespace fs = std::filesystem;
+  ExportTarget target{file};
+  struct stat st {};
+  for (int hops = 0; ::lstat(target.path.c_str(), &st) == 0 && S_ISLNK(st.st_mode); ++hops) {
+    std::error_code ec;
+    const fs::path link = fs::read_symlink(target.path, ec);
+    if (ec || hops == 40)
+      fail(Exit::storage, fmt::format("export: cannot resolve the symlink '{}'", file));
+    target.path = link.is_absolute() ? link : target.path.parent_path() / link;
+  }
+  if (::stat(target.path.c_str(), &st) != 0) return target;  // a new file
+  if (S_ISDIR(st.st_mode))
+    fail(Exit::storage, fmt::format("export: cannot write '{}': it is a directory", file));
+  if (S_ISREG(st.st_mode))
+    target.mode = st.st_mode & 07777;  // replacing it keeps its permissions
+  else
+    target.in_place = true;
+  return target;
+}
+
 Exit run_export(Context& context, const FileOptions& o) {
   auto& store = context.store(Access::read);
   if (o.file == "-") {
+    if (stdout_was_closed()) fail(Exit::storage, "export: cannot write to stdout: it is closed");
     unwrap(store.export_events(std::cout));
     std::cout.flush();
     if (!std::cout) fail(Exit::storage, "export: cannot write to stdout");
     return Exit::ok;
   }
-  // Written beside the target and renamed into place: a failed export leaves no
-  // partial file behind.
-  const std::string temp = fmt::format("{}.planctl-{}.tmp", o.file, ::getpid());
+  const ExportTarget target = export_target(o.file);
   std::uint64_t count = 0;
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(Exit::storage, fmt::format("export: cannot create '{}'", o.file));
+  if (target.in_place) {
+    // No O_CREAT here: it exists. Appending leaves a device or FIFO as it is.
+    std::ofstream out(target.path, std::ios::binary | std::ios::app);
+    if (!out) fail(Exit::storage, fmt::format("export: cannot open '{}'", o.file));
     const auto result = store.export_events(out);
+    out.close();
+    if (!result && result.error().code != planning::ErrorCode::storage)
+      fail(result.error(), "export");
+    if (!result || !out) fail(Exit::storage, fmt::format("export: cannot write '{}'", o.file));
+    count = *result;
+  } else {
+    // Written beside the target (created 0600, like the store's files) and
+    // renamed into place: a failed export leaves no partial file behind.
+    const std::string temp = fmt::format("{}.planctl-{}.tmp", target.path.string(), ::getpid());
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+      fail(Exit::storage,
+           fmt::format("export: cannot create '{}': {}", o.file, std::strerror(errno)));
+    ::fchmod(fd, target.mode);
+    ::close(fd);
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    const auto result = out ? store.export_events(out)
+                            : planning::Result<std::uint64_t>(std::unexpected(planning::Error{
+                                  planning::ErrorCode::storage, "cannot open the temporary file"}));
     out.close();
     if (!result || !out) {
       std::remove(temp.c_str());
-      if (!result) fail(result.error(), "export");
+      if (!result && result.error().code != planning::ErrorCode::storage)
+        fail(result.error(), "export");
       fail(Exit::storage, fmt::format("export: cannot write '{}'", o.file));
     }
     count = *result;
-  }
-  if (std::rename(temp.c_str(), o.file.c_str()) != 0) {
-    std::remove(temp.c_str());
-    fail(Exit::storage, fmt::format("export: cannot rename into '{}'", o.file));
+    if (std::rename(temp.c_str(), target.path.c_str()) != 0) {
+      std::remove(temp.c_str());
+      fail(Exit::storage, fmt::format("export: cannot rename into '{}'", o.file));
+    }
   }
   if (context.json)
     print_json({{"exported", count}, {"file", o.file}});
   else
-    print(fmt::format("Exported {} to {}\n", plural(count, "event"), o.file));
+    print(fmt::format("Exported {} to {}\n", plural(count, "event"), terminal_safe(o.file)));
   return Exit::ok;
 }
 
 Exit run_import(Context& context, const FileOptions& o) {
   std::ifstream file;
-  if (o.file != "-") {
+  if (o.file == "-") {
+    require_stdin("import");
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(o.file, ec))
+      fail(Exit::invalid_argument, fmt::format("import: '{}' is a directory", o.file));
     file.open(o.file, std::ios::binary);
     if (!file) fail(Exit::invalid_argument, fmt::format("import: cannot open '{}'", o.file));
   }
@@ -340,14 +426,74 @@ Exit run_backup(Context& context, const BackupOptions& o) {
   if (context.json)
     print_json({{"destination", o.destination}, {"compact", o.compact}});
   else
-    print(fmt::format("Backed up {} to {}{}\n", context.db_path().string(), o.destination,
-                      o.compact ? " (compacted)" : ""));
+    print(fmt::format("Backed up {} to {}{}\n", terminal_safe(context.db_path().string()),
+                      terminal_safe(o.destination), o.compact ? " (compacted)" : ""));
   return Exit::ok;
+}
+
+// --- salvage --------------------------------------------------------------------
+
+struct SalvageOptions {
+  std::string damaged, destination;
+};
+
+// "1, 4..9, 12"
+std::string ranges(const std::vector<std::uint64_t>& sequences) {
+  std::string out;
+  for (std::size_t i = 0; i < sequences.size();) {
+    std::size_t j = i;
+    while (j + 1 < sequences.size() && sequences[j + 1] == sequences[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += i == j ? std::to_string(sequences[i])
+                  : fmt::format("{}..{}", sequences[i], sequences[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+Exit run_salvage(Context& context, const SalvageOptions& o) {
+  const auto r = unwrap(planning::salvage(o.damaged, o.destination));
+  const bool whole = r.lost.empty() && r.beyond_prefix.empty();
+  if (context.json) {
+    print_json({{"recovered_head", r.recovered_head},
+                {"damaged_head", r.damaged_head},
+                {"lost", r.lost},
+                {"beyond_prefix", r.beyond_prefix},
+                {"beyond_prefix_file", r.beyond_prefix_file.string()},
+                {"frames_found", r.frames_found}});
+  } else {
+    std::string out = fmt::format("Salvaged events 1..{} into {} (hash chain verified)\n",
+                                  r.recovered_head, o.destination);
+    if (r.recovered_head == 0) out = fmt::format("Salvaged no events into {}\n", o.destination);
+    if (!r.lost.empty()) out += fmt::format("Lost: {}\n", ranges(r.lost));
+    if (!r.beyond_prefix.empty()) {
+      out += fmt::format("Intact but after the first loss, not in the new store: {} (written to {})\n",
+                         ranges(r.beyond_prefix), r.beyond_prefix_file.string());
+    }
+    if (whole) out += "Nothing was lost.\n";
+    print(out);
+  }
+  if (whole) return Exit::ok;
+  std::fflush(stdout);
+  fmt::print(stderr, "planctl: error: salvage lost {} event(s)\n",
+             r.lost.size() + r.beyond_prefix.size());
+  return Exit::verify_failed;
 }
 
 }  // namespace
 
 void add_audit_verbs(CLI::App& app, Context& context, Verbs& verbs) {
+  {
+    auto* cmd = app.add_subcommand(
+        "salvage",
+        "Recover the events of a damaged store from its raw file into NEW_DIR; exit 1 if any "
+        "was lost");
+    auto o = std::make_shared<SalvageOptions>();
+    cmd->add_option("damaged", o->damaged, "The damaged store's directory")->required();
+    cmd->add_option("new_dir", o->destination, "A new or empty directory for the new store")
+        ->required();
+    add_verb(verbs, cmd, context, o, run_salvage);
+  }
   {
     auto* cmd = app.add_subcommand("log", "Print events of the log (JSON Lines with --json)");
     auto o = std::make_shared<LogOptions>();

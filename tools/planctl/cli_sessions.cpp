@@ -3,6 +3,7 @@
 //
 // Each verb is an options struct filled by CLI11, a run_* function (parse the
 // values, call the library, format), and its registration in add_session_verbs.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,7 +93,16 @@ Exit run_update(Context& context, const UpdateOptions& o) {
   request.updated_by = o.by;
   if (o.expect_opt->count() > 0)
     request.expected_stream_version = parse_u32("--expect-version", o.expect);
-  const auto s = unwrap(context.store(Access::write).update(o.id, request));
+  auto& store = context.store(Access::write);
+  // An update whose fields all equal the current values appends nothing; say so
+  // rather than "Updated" (the stream version tells whether an event was added).
+  const auto before = store.get(o.id);
+  const auto s = unwrap(store.update(o.id, request));
+  if (before && before->stream_version == s.stream_version)
+    return report_session(context, s,
+                          fmt::format("No change: session {} already has these values (stream "
+                                      "version {})",
+                                      s.id, s.stream_version));
   return report_session(context, s,
                         fmt::format("Updated session {} (version {}, stream version {})", s.id,
                                     s.current_version, s.stream_version));
@@ -255,12 +265,30 @@ Exit run_stale(Context& context, const StaleOptions& o) {
   planning::StaleOptions options;
   if (o.inactive_opt->count() > 0)
     options.inactive_for = parse_duration("--inactive-for", o.inactive_for);
-  if (o.archive_opt->count() > 0)
+  if (o.archive_opt->count() > 0) {
     options.archive_after = parse_duration("--archive-after", o.archive_after);
-  auto& store = context.store(o.apply ? Access::write : Access::read);
+    if (options.archive_after < options.inactive_for)
+      fail(Exit::invalid_argument,
+           fmt::format("--archive-after {} is shorter than --inactive-for {}", o.archive_after,
+                       o.inactive_for.empty() ? "24h" : o.inactive_for));
+  } else if (options.archive_after < options.inactive_for) {
+    // The default 7d never undercuts a longer --inactive-for: keep the default
+    // ratio (24h : 7d), so such sessions are paused long before they are
+    // archived (saturating; 2^63 ns is about 292 years).
+    const auto max = std::chrono::nanoseconds::max();
+    options.archive_after = options.inactive_for > max / 7 ? max : options.inactive_for * 7;
+  }
+  // --apply writes, but never creates a store at a mistyped path.
+  auto& store = context.store(o.apply ? Access::update_existing : Access::read);
   const auto report = unwrap(planning::SessionRecovery::find_stale(store, options));
   std::optional<std::size_t> applied;
-  if (o.apply) applied = unwrap(planning::SessionRecovery::apply(store, report, o.by));
+  if (o.apply) {
+    ProgressBar bar("applying", context.stderr_is_terminal() && !context.json, "sessions");
+    applied = unwrap(planning::SessionRecovery::apply(
+        store, report, o.by,
+        [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); }));
+    bar.finish();
+  }
 
   if (context.json) {
     auto out = to_json(report);
@@ -387,7 +415,8 @@ void add_session_verbs(CLI::App& app, Context& context, Verbs& verbs) {
                                       "Active sessions idle this long are stale (default 24h)")
                           ->type_name("DURATION");
     o->archive_opt = cmd->add_option("--archive-after", o->archive_after,
-                                     "Recommend archiving after this long idle (default 7d)")
+                                     "Recommend archiving after this long idle (default 7d, or 7 x "
+                                     "--inactive-for when that is longer)")
                          ->type_name("DURATION");
     cmd->add_flag("--apply", o->apply, "Apply the recommendations");
     cmd->add_option("--by", o->by, "Actor recorded by --apply (default planning:recovery)")

@@ -28,14 +28,43 @@ Exit exit_for(planning::ErrorCode code) noexcept {
   return Exit::storage;
 }
 
-void fail(Exit code, std::string message) { throw Failure{code, std::move(message)}; }
+std::string_view exit_name(Exit code) noexcept {
+  switch (code) {
+    case Exit::ok:
+      return "ok";
+    case Exit::verify_failed:
+      return "verify_failed";
+    case Exit::usage:
+      return "usage";
+    case Exit::not_found:
+      return "not_found";
+    case Exit::invalid_argument:
+      return "invalid_argument";
+    case Exit::invalid_state:
+      return "invalid_state";
+    case Exit::conflict:
+      return "conflict";
+    case Exit::corruption:
+      return "corruption";
+    case Exit::storage:
+      return "storage";
+  }
+  return "storage";
+}
+
+void fail(Exit code, std::string message) {
+  throw Failure{code, std::move(message), std::string(exit_name(code))};
+}
 
 void fail(const planning::Error& error, std::string_view context) {
-  fail(exit_for(error.code),
-       context.empty() ? error.message : fmt::format("{}: {}", context, error.message));
+  throw Failure{exit_for(error.code),
+                context.empty() ? error.message : fmt::format("{}: {}", context, error.message),
+                std::string(planning::to_string(error.code))};
 }
 
 std::filesystem::path Context::db_path() const {
+  if (db_given && db_option.empty())
+    fail(Exit::invalid_argument, "--db: the store path must not be empty");
   if (!db_option.empty()) return db_option;
   if (const char* env = std::getenv("PLANCTL_DB"); env != nullptr && *env != '\0') return env;
   return ".planning";
@@ -45,7 +74,7 @@ planning::SessionManager& Context::store(Access access) {
   if (manager_) return *manager_;
   const auto path = db_path();
   std::error_code ec;
-  if (access == Access::read && !std::filesystem::exists(path / "data.mdb", ec))
+  if (access != Access::write && !std::filesystem::exists(path / "data.mdb", ec))
     fail(Exit::not_found, fmt::format("no planning store at '{}' (a verb that writes, such as "
                                       "create or import, creates it)",
                                       path.string()));
@@ -53,11 +82,15 @@ planning::SessionManager& Context::store(Access access) {
   planning::Options options;
   options.path = path;
   options.create_if_missing = access == Access::write;
+  // Read verbs never change a byte of the store (MDB_RDONLY), and check every
+  // LMDB page header before LMDB reads a damaged one (docs/RELIABILITY.md).
+  options.read_only = access == Access::read;
+  if (access == Access::read) options.structure_check = planning::StructureCheck::full;
   // Library warnings (e.g. a projection being caught up) are worth an operator's
   // eye; debug and info chatter is not.
   options.logger = [](planning::LogLevel level, std::string_view message) {
     if (level >= planning::LogLevel::warning)
-      fmt::print(stderr, "planctl: {}: {}\n", planning::to_string(level), message);
+      fmt::print(stderr, "planctl: {}: {}\n", planning::to_string(level), terminal_safe(message));
   };
   manager_ = unwrap(planning::SessionManager::open(std::move(options)),
                     fmt::format("cannot open store '{}'", path.string()));

@@ -39,7 +39,11 @@ Exit exit_for(planning::ErrorCode code) noexcept;
 struct Failure {
   Exit code;
   std::string message;
+  std::string error_code = {};  // the library's ErrorCode name, when it came from one
 };
+
+// The name --json errors carry for an exit code ("not_found", "usage", ...).
+std::string_view exit_name(Exit code) noexcept;
 
 [[noreturn]] void fail(Exit code, std::string message);
 // Library errors keep their message; `context` (e.g. "--created-after") is prefixed.
@@ -55,13 +59,15 @@ inline void unwrap(planning::Result<void> result, std::string_view context = {})
 }
 
 // Whether a verb may create the store. Read-only verbs refuse a missing store
-// (not_found) instead of creating an empty one at a mistyped path.
-enum class Access { read, write };
+// (not_found) instead of creating an empty one at a mistyped path; so does
+// `update_existing` (stale --apply: it writes, but only to a store that exists).
+enum class Access { read, write, update_existing };
 
 class Context {
  public:
   // Global options, filled by CLI11.
   std::string db_option;
+  bool db_given = false;  // --db was on the command line (an empty value is an error)
   bool json = false;
 
   // Resolved store path: --db, else $PLANCTL_DB, else ./.planning.

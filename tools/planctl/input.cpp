@@ -9,9 +9,13 @@
 #include <iterator>
 #include <sstream>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "context.hpp"
+#include "std_fds.hpp"
 
 namespace planctl {
 
@@ -88,24 +92,50 @@ planning::OrderBy parse_order_by(std::string_view what, std::string_view text) {
 }
 
 nlohmann::json parse_json(std::string_view what, std::string_view text) {
-  auto value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) fail(Exit::invalid_argument, fmt::format("{}: not valid JSON", what));
-  return value;
+  // Depth-limited (planning::kMaxJsonDepth): a deeply nested document is
+  // rejected before it is built.
+  auto value = planning::parse_json(text);
+  if (!value) fail(Exit::invalid_argument, fmt::format("{}: {}", what, value.error().message));
+  return std::move(*value);
+}
+
+void require_stdin(std::string_view what) {
+  if (stdin_was_closed()) fail(Exit::invalid_argument, fmt::format("{}: stdin is closed", what));
 }
 
 std::string read_file_or_stdin(std::string_view what, const std::string& path) {
+  // POSIX reads: no iostream exception (a directory makes one) can escape, and
+  // every failure names the input and exits 4 (an unreadable input file).
+  int fd = STDIN_FILENO;
+  const std::string name = path == "-" ? "stdin" : "'" + path + "'";
   if (path == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    if (std::cin.bad()) fail(Exit::storage, fmt::format("{}: cannot read stdin", what));
-    return std::move(buffer).str();
+    require_stdin(what);
+  } else {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      fail(Exit::invalid_argument,
+           fmt::format("{}: cannot open {}: {}", what, name, std::strerror(errno)));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    fail(Exit::invalid_argument,
-         fmt::format("{}: cannot open '{}': {}", what, path, std::strerror(errno)));
-  std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) fail(Exit::storage, fmt::format("{}: cannot read '{}'", what, path));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fd != STDIN_FILENO) ::close(fd);
+    fail(Exit::invalid_argument, fmt::format("{}: {} is a directory", what, name));
+  }
+  std::string content;
+  char buffer[65536];
+  for (;;) {
+    const auto n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      if (fd != STDIN_FILENO) ::close(fd);
+      fail(Exit::invalid_argument,
+           fmt::format("{}: cannot read {}: {}", what, name, std::strerror(err)));
+    }
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+  if (fd != STDIN_FILENO) ::close(fd);
   return content;
 }
 

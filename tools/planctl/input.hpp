@@ -32,11 +32,15 @@ planning::Timestamp parse_time(std::string_view what, std::string_view text);
 planning::Status parse_status(std::string_view what, std::string_view text);
 planning::EventType parse_event_type(std::string_view what, std::string_view text);
 planning::OrderBy parse_order_by(std::string_view what, std::string_view text);
-// A JSON document (metadata); its shape is checked by the library.
+// A JSON document (metadata), at most planning::kMaxJsonDepth deep; its shape
+// is checked by the library.
 nlohmann::json parse_json(std::string_view what, std::string_view text);
 
-// Whole contents of `path`, or of stdin when `path` is "-".
+// Whole contents of `path`, or of stdin when `path` is "-". A missing, unreadable
+// or directory path, or a closed stdin, is invalid_argument (exit 4).
 std::string read_file_or_stdin(std::string_view what, const std::string& path);
+// Fails (exit 4) when stdin is closed (`<&-`), so "-" never reads it as empty.
+void require_stdin(std::string_view what);
 
 // The option's value when it was given on the command line (even if empty).
 template <typename T>

@@ -8,24 +8,52 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "context.hpp"
+#include "std_fds.hpp"
 
 namespace {
 
-int report(planctl::Exit code, std::string_view message) {
+// The one error line on stderr: plain text, or with --json a JSON document
+// {"error":{"code":"not_found","message":"...","exit":3}}. The message is made
+// terminal-safe (it may quote stored or typed text).
+int report(planctl::Exit code, std::string_view message, bool json,
+           std::string_view error_code = {}) {
   std::fflush(stdout);
-  fmt::print(stderr, "planctl: error: {}\n", message);
+  std::string line;
+  if (json) {
+    const nlohmann::json document = {
+        {"error",
+         {{"code", error_code.empty() ? planctl::exit_name(code) : error_code},
+          {"message", message},
+          {"exit", static_cast<int>(code)}}}};
+    line = document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  } else {
+    line = fmt::format("planctl: error: {}\n", planctl::terminal_safe(message));
+  }
+  // Unchecked: there is nowhere left to report a failing stderr (fmt::print
+  // would throw out of main).
+  std::fputs(line.c_str(), stderr);
   return static_cast<int>(code);
+}
+
+// --json anywhere on the command line (also when parsing it failed).
+bool json_requested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--json") return true;
+  return false;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using planctl::Exit;
+  planctl::guard_standard_fds();  // before any file is opened
   CLI::App app{"planctl — inspect, change, replay and audit a planning-session store", "planctl"};
   app.footer(
       "The store is --db, else $PLANCTL_DB, else ./.planning (created by the first write).\n"
@@ -39,8 +67,14 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   planctl::Context context;
-  app.add_option("--db", context.db_option, "Store directory (default: $PLANCTL_DB or ./.planning)")
-      ->type_name("PATH");
+  auto* db_option = app.add_option("--db", context.db_option,
+                                   "Store directory (default: $PLANCTL_DB or ./.planning)")
+                        ->type_name("PATH");
+  app.set_version_flag(
+      "--version",
+      fmt::format("planctl {}.{}.{} (store format {})", planning::kVersionMajor,
+                  planning::kVersionMinor, planning::kVersionPatch, planning::kFormatVersion),
+      "Print the version and exit");
   app.add_flag("--json", context.json, "Machine-readable output (JSON; JSON Lines for log)");
 
   planctl::Verbs verbs;
@@ -48,38 +82,44 @@ int main(int argc, char** argv) {
   planctl::add_version_verbs(app, context, verbs);
   planctl::add_audit_verbs(app, context, verbs);
 
+  const bool json = json_requested(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);  // --help: usage on stdout, exit 0
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);  // --version: one line on stdout, exit 0
   } catch (const CLI::ExtrasError& e) {
     if (app.get_subcommands().empty() && !app.remaining().empty())
       return report(Exit::usage,
-                    fmt::format("unknown verb '{}' (see planctl --help)", app.remaining().front()));
-    return report(Exit::usage, std::string(e.what()) + " (see planctl --help)");
+                    fmt::format("unknown verb '{}' (see planctl --help)", app.remaining().front()),
+                    json);
+    return report(Exit::usage, std::string(e.what()) + " (see planctl --help)", json);
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
     std::replace(message.begin(), message.end(), '\n', ' ');
-    return report(Exit::usage, message + " (see planctl --help)");
+    return report(Exit::usage, message + " (see planctl --help)", json);
   }
+  context.db_given = db_option->count() > 0;
 
   for (const auto& verb : verbs) {
     if (!verb.command->parsed()) continue;
     try {
       const Exit code = verb.run();
-      if (std::fflush(stdout) != 0) return report(Exit::storage, "cannot write to stdout");
+      // Every print() was checked; the last buffered bytes are written here.
+      planctl::flush_stdout();
       return static_cast<int>(code);
     } catch (const planctl::Failure& failure) {
       context.discard_store_created_by_failure();
-      return report(failure.code, failure.message);
+      return report(failure.code, failure.message, context.json, failure.error_code);
     } catch (const std::exception& e) {
       // The library reports errors as values; this is the tool's own safety net
       // (e.g. allocation failure while formatting).
       context.discard_store_created_by_failure();
-      return report(Exit::storage, e.what());
+      return report(Exit::storage, e.what(), context.json);
     }
   }
-  return report(Exit::usage, "no verb given: a subcommand is required (see planctl --help)");
+  return report(Exit::usage, "no verb given: a subcommand is required (see planctl --help)", json);
 }

@@ -1,10 +1,15 @@
 #include "output.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <variant>
 
 #include <fmt/format.h>
+
+#include "context.hpp"
+#include "std_fds.hpp"
 
 namespace planctl {
 
@@ -81,6 +86,65 @@ Color color_of(planning::EventType type) {
   return Color::none;
 }
 
+std::string terminal_safe(std::string_view text, bool multiline) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c == '\n' || c == '\t') {
+        if (multiline)
+          out += static_cast<char>(c);
+        else
+          out += c == '\n' ? "\\n" : "\\t";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c < 0x20 || c == 0x7F) {
+        out += fmt::format("\\x{:02x}", c);
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    // A multi-byte sequence: copied when it is well-formed UTF-8 and not a C1
+    // control; otherwise each byte is shown as \xNN.
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    }
+    bool valid = len != 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      valid = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    valid =
+        valid && !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+                   (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF));
+    if (!valid) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    } else if (cp <= 0x9F) {
+      out += fmt::format("\\u{:04x}", cp);
+      i += len;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 std::size_t display_width(std::string_view text) {
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -129,6 +193,7 @@ std::string rstrip(std::string line) {
 
 void Table::add_row(std::vector<Cell> cells) {
   cells.resize(columns_.size());
+  for (auto& cell : cells) cell.text = terminal_safe(cell.text);
   rows_.push_back(std::move(cells));
 }
 
@@ -157,7 +222,7 @@ std::string Table::render(const Style& style) const {
 }
 
 void Fields::add(std::string name, std::string value, Color color) {
-  rows_.emplace_back(std::move(name), Cell{std::move(value), color});
+  rows_.emplace_back(std::move(name), Cell{terminal_safe(value, /*multiline=*/true), color});
 }
 
 std::string Fields::render(const Style& style) const {
@@ -191,10 +256,12 @@ Timestamp now() {
 }
 
 std::string relative_time(Timestamp t, Timestamp reference) {
-  using namespace std::chrono;
-  const auto delta = reference - t;
-  const bool future = delta < nanoseconds::zero();
-  const auto secs = duration_cast<seconds>(future ? -delta : delta).count();
+  // In whole seconds first: reference - t in nanoseconds overflows int64 for
+  // times far apart (1677 seen from today).
+  const std::int64_t delta = reference.time_since_epoch().count() / 1'000'000'000 -
+                             t.time_since_epoch().count() / 1'000'000'000;
+  const bool future = delta < 0;
+  const std::int64_t secs = future ? -delta : delta;
   if (secs < 5) return "just now";
   struct Unit {
     std::int64_t seconds;
@@ -230,7 +297,16 @@ std::string human_bytes(std::uint64_t bytes) {
 
 // --- JSON ---------------------------------------------------------------------
 
-void print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+void print(std::string_view text) {
+  if (stdout_was_closed()) fail(Exit::storage, "cannot write to stdout: it is closed");
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::ferror(stdout))
+    fail(Exit::storage, fmt::format("cannot write to stdout: {}", std::strerror(errno)));
+}
+
+void flush_stdout() {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    fail(Exit::storage, fmt::format("cannot write to stdout: {}", std::strerror(errno)));
+}
 
 void print_json(const nlohmann::json& document) {
   print(document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
@@ -358,7 +434,7 @@ std::string render_session(const planning::Session& s, const Style& style, bool 
     out += "\n" +
            style.paint(fmt::format("--- content (version {}) ---", s.current_version), Color::dim) +
            "\n";
-    out += with_trailing_newline(s.content);
+    out += with_trailing_newline(terminal_safe(s.content, /*multiline=*/true));
   }
   return out;
 }
@@ -377,7 +453,7 @@ std::string render_version(const planning::Version& v, const Style& style) {
     out += "\n" +
            style.paint(fmt::format("--- content (version {}) ---", v.version_number), Color::dim) +
            "\n";
-    out += with_trailing_newline(v.content);
+    out += with_trailing_newline(terminal_safe(v.content, /*multiline=*/true));
   }
   return out;
 }
@@ -447,6 +523,7 @@ std::string render_event_header(const Style& style) {
 std::string render_event_line(const planning::Event& e, const Style& style) {
   std::string details = std::visit(EventSummary{}, e.payload);
   if (!e.actor.empty()) details += (details.empty() ? "by " : " by ") + e.actor;
+  details = terminal_safe(details);
   const auto type = std::string(planning::to_string(e.type));
   std::string line = fmt::format("{:>{}}  {:<{}}  {:<36}  ", e.sequence, kSequenceWidth,
                                  planning::format_timestamp(e.timestamp), kTimeWidth, e.session_id);
@@ -456,7 +533,8 @@ std::string render_event_line(const planning::Event& e, const Style& style) {
   return rstrip(std::move(line)) + "\n";
 }
 
-std::string render_diff(const std::string& unified, const Style& style) {
+std::string render_diff(const std::string& unified_text, const Style& style) {
+  const std::string unified = terminal_safe(unified_text, /*multiline=*/true);
   if (!style.enabled()) return with_trailing_newline(unified);
   std::string out;
   std::string_view rest = unified;
@@ -491,15 +569,19 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
   last_permille_ = permille;
   constexpr int width = 30;
   const int filled = permille * width / 1000;
-  fmt::print(stderr, "\r{} [{}{}] {:3}%  {}/{} events", label_, std::string(filled, '#'),
-             std::string(width - filled, '.'), permille / 10, done, total);
+  // fputs, not fmt::print: this runs inside library calls (progress callbacks),
+  // where nothing may throw, and a failing stderr is not worth failing for.
+  std::fputs(fmt::format("\r{} [{}{}] {:3}%  {}/{} {}", label_, std::string(filled, '#'),
+                         std::string(width - filled, '.'), permille / 10, done, total, unit_)
+                 .c_str(),
+             stderr);
   std::fflush(stderr);
   drawn_ = true;
 }
 
 void ProgressBar::finish() {
   if (drawn_) {
-    fmt::print(stderr, "\n");
+    std::fputs("\n", stderr);
     std::fflush(stderr);
     drawn_ = false;
   }

@@ -32,6 +32,14 @@ class Style {
 Color color_of(planning::Status status);
 Color color_of(planning::EventType type);
 
+// Text from the store made safe to print on a terminal (human output only; JSON
+// escapes by itself): C0 controls, DEL and C1 controls (U+0080..U+009F) become
+// visible escapes (\x1b, \r, \x7f, \u009b), as do bytes that are not UTF-8
+// (\xff), so stored text cannot move the cursor, retitle or clear a terminal.
+// With `multiline`, newlines and tabs are kept (markdown content, diffs);
+// otherwise they are shown as \n and \t.
+std::string terminal_safe(std::string_view text, bool multiline = false);
+
 // Number of code points of UTF-8 text (the column width of most text).
 std::size_t display_width(std::string_view text);
 // At most `width` code points; "…" marks a cut. Newlines become spaces.
@@ -102,19 +110,24 @@ std::string render_event_header(const Style& style);
 // The unified diff with +/-/@@ lines coloured.
 std::string render_diff(const std::string& unified, const Style& style);
 
-// Writes `text` to stdout as is.
+// Writes `text` to stdout as is. A failed write (a full disk, a closed pipe)
+// ends the verb with exit 8 naming stdout (main checks the final flush too).
 void print(std::string_view text);
+// The same check after an explicit flush (log --follow).
+void flush_stdout();
 
 // A progress bar on stderr, redrawn at most every 1% (only when enabled).
 class ProgressBar {
  public:
-  ProgressBar(std::string label, bool enabled) : label_(std::move(label)), enabled_(enabled) {}
+  ProgressBar(std::string label, bool enabled, std::string unit = "events")
+      : label_(std::move(label)), unit_(std::move(unit)), enabled_(enabled) {}
   ~ProgressBar();
   void update(std::uint64_t done, std::uint64_t total);
   void finish();
 
  private:
   std::string label_;
+  std::string unit_;
   bool enabled_;
   bool drawn_ = false;
   int last_permille_ = -1;

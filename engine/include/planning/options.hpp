@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -30,12 +31,20 @@ enum class Durability : std::uint8_t {
   no_sync,       // MDB_NOSYNC: a system crash may corrupt; process crashes lose nothing
 };
 
+// How much of data.mdb's LMDB structure open() checks before LMDB reads it
+// (docs/RELIABILITY.md, "Damaged LMDB pages"). LMDB 0.9 has no page checksums:
+// a damaged page header can crash liblmdb itself, so damage is looked for first.
+enum class StructureCheck : std::uint8_t {
+  roots,  // both meta pages, the main database and each database's root page (a few reads)
+  full,   // every branch, leaf and overflow page header of every database (reads each tree page)
+};
+
 struct Options {
   // Directory holding data.mdb / lock.mdb. Created (mode 0700) when missing and
   // create_if_missing is set; database files are created with mode 0600.
   std::filesystem::path path = ".planning";
   bool create_if_missing = true;
-  // Each content-changing update makes a version (SPEC §4).
+  // Each content-changing update makes a version (docs/BEHAVIOUR.md, "Sessions").
   bool auto_version = true;
   Logger logger;  // optional
   Clock clock;    // optional; defaults to the system clock
@@ -50,6 +59,14 @@ struct Options {
   // memory; progress survives a crash between batches. A transaction also ends
   // once it has touched 2048 sessions (their dirty pages are held in memory).
   std::size_t replay_batch_events = 20000;
+  // Open with MDB_RDONLY: nothing in the store is written, created or extended
+  // (a missing store, or an empty or truncated data.mdb, is an error). Projections behind the log are not caught up (reads
+  // see them as they are; verify() reports them). A store whose lock file cannot
+  // be opened for writing (read-only media, another user's store) is read
+  // without LMDB's lock (MDB_NOLOCK): then no writer may run meanwhile. Writes
+  // fail with ErrorCode::storage.
+  bool read_only = false;
+  StructureCheck structure_check = StructureCheck::roots;
 };
 
 }  // namespace planning

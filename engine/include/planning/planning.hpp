@@ -10,6 +10,7 @@
 #include <planning/batch.hpp>
 #include <planning/events.hpp>
 #include <planning/json.hpp>
+#include <planning/json_parse.hpp>
 #include <planning/model.hpp>
 #include <planning/options.hpp>
 #include <planning/projection.hpp>
@@ -17,6 +18,7 @@
 #include <planning/recovery.hpp>
 #include <planning/requests.hpp>
 #include <planning/result.hpp>
+#include <planning/salvage.hpp>
 #include <planning/session_manager.hpp>
 #include <planning/signals.hpp>
 #include <planning/version.hpp>

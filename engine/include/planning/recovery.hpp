@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,10 +41,13 @@ class SessionRecovery {
   static Result<StaleReport> find_stale(const SessionManager& manager,
                                         const StaleOptions& options = {});
   // Applies a report's recommendations (pause with an "Auto-paused" reason, or
-  // archive). Sessions that changed since the report are skipped. Returns the
-  // number of sessions changed.
-  static Result<std::size_t> apply(SessionManager& manager, const StaleReport& report,
-                                   std::string_view by = "planning:recovery");
+  // archive). Sessions that changed since the report are skipped. Commits in
+  // batches of 1,000 sessions (an error stops it; earlier batches stay applied)
+  // and calls `progress(done, total)` after each. Returns the number of sessions
+  // changed.
+  static Result<std::size_t> apply(
+      SessionManager& manager, const StaleReport& report, std::string_view by = "planning:recovery",
+      const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
   // Rebuilds one session's state from its event stream, rewrites its projection
   // records when they differ, and returns it. not_found if it has no stream or
   // was removed.

@@ -2,6 +2,7 @@
 // limits every entry point enforces (docs/BEHAVIOUR.md).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include <planning/json_parse.hpp>
 
 namespace planning {
 
@@ -25,6 +28,12 @@ inline constexpr std::size_t project_id = 256;
 inline constexpr std::size_t work_item_id = 256;
 inline constexpr std::size_t work_item_count = 10000;
 inline constexpr std::size_t metadata = 256 * 1024;  // serialized JSON
+// Nesting of arrays and objects in metadata (the object itself is level 1), and
+// in every JSON document the library parses: <planning/json_parse.hpp>.
+inline constexpr std::size_t json_depth = kMaxJsonDepth;
+// import_events rejects an event dated more than this ahead of the manager's
+// clock (later events could never be dated earlier than it).
+inline constexpr std::chrono::hours import_skew{24};
 }  // namespace limits
 
 struct CreateRequest {

@@ -157,7 +157,11 @@ class SessionManager {
   Result<void> rebuild_projections(const ProgressCallback& progress = {});
   // Checks every event (checksums, density, hash chain, head record) and that the
   // built-in projections equal a fresh replay. Issues are listed in the report;
-  // the Error path is for failing to read at all.
+  // the Error path is for failing to read at all — including damage to LMDB's
+  // own pages, found by a structural check of data.mdb first (corruption).
+  // Everything is judged in one read transaction (one snapshot, whatever other
+  // processes write meanwhile); `progress` is called inside it and must not
+  // call this manager (a map resize of this process waits for verify).
   Result<VerifyReport> verify(const ProgressCallback& progress = {}) const;
   // Registers a user projection and catches it up before returning.
   Result<void> register_projection(std::shared_ptr<Projection> projection);

@@ -35,8 +35,11 @@ std::string_view to_string(EventType type) noexcept;
 // without the "session_" prefix ("created", "paused", ...).
 Result<EventType> parse_event_type(std::string_view text);
 
-// --- Payloads (schema version 1 of each). Fields only ever get added; a new
-// field gets a schema-version bump and a default for older events (upcasting).
+// --- Payloads, as the API sees them: content is always full text. On disk
+// each payload type is at schema version 2 (content stored raw, as a zstd
+// keyframe or as a line delta) and schema 1 (content raw) stays readable
+// (docs/FORMAT.md §2.1, §7). Fields only ever get added; a new field gets a
+// schema-version bump and a default for older events (upcasting).
 
 struct SessionCreated {
   std::string title;
@@ -116,7 +119,7 @@ EventType event_type_of(const EventPayload& payload) noexcept;
 
 using Hash256 = std::array<std::uint8_t, 32>;
 
-// A decoded log record: the envelope of SPEC §5 plus its payload.
+// A decoded log record: the envelope (docs/FORMAT.md §2) plus its payload.
 struct Event {
   std::uint64_t sequence = 0;        // dense, from 1; the LMDB key
   std::string session_id;

@@ -32,7 +32,7 @@ enum class Status : std::uint8_t {
 std::string_view to_string(Status status) noexcept;
 // Parses "active" / "paused" / "converted" / "archived".
 Result<Status> parse_status(std::string_view text);
-// True when the state machine of SPEC §3 allows `from -> to`.
+// True when the state machine (docs/BEHAVIOUR.md) allows `from -> to`.
 bool transition_allowed(Status from, Status to) noexcept;
 
 // Current state of one planning session (the `sessions` projection).
@@ -89,7 +89,14 @@ struct Version {
 // ISO-8601 / RFC 3339 in UTC: microseconds ("2025-01-01T12:00:00.000000Z"), or
 // nanoseconds when the value has them, so the text round-trips exactly.
 std::string format_timestamp(Timestamp t);
-// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+HH:MM" offset.
+// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+HH:MM" offset
+// (an offset is at most 23:59). Years outside kFirstTimestampYear..kLastTimestampYear
+// are invalid_argument.
 Result<Timestamp> parse_timestamp(std::string_view text);
+
+// Whole years inside the range of int64 nanoseconds since 1970 (1677-09-21 ..
+// 2262-04-11): the years a parsed or imported time may have.
+inline constexpr int kFirstTimestampYear = 1678;
+inline constexpr int kLastTimestampYear = 2261;
 
 }  // namespace planning
