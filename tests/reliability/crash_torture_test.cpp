@@ -903,7 +903,7 @@ void run_torture(const TortureMode& mode) {
   std::cout << "crash torture figures: seed " << seed << ", " << figures.cycles << " kill cycles, "
             << figures.acknowledged << " acknowledged operations, " << figures.growths
             << " map growths, log head " << figures.head << "\n"
-            << "crash torture kills by phase:" << phases.str() << std::endl;
+            << "crash torture kill phases:" << phases.str() << std::endl;
   CHECK(figures.acknowledged > 0);
   if (mode.require_every_phase) {
     for (const char* phase : {"open", "write", "batch", "rebuild", "growth"}) {
