@@ -10,20 +10,12 @@
 #include <catch2/catch.hpp>
 
 #include "planctl_runner.hpp"
+#include "support/temp_store.hpp"
 
 using planctl::test::Store;
 
 namespace {
 
-void flip(const std::filesystem::path& file, std::uint64_t offset, unsigned char mask) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ mask);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.write(&c, 1);
-}
 
 void set_byte(const std::filesystem::path& file, std::uint64_t offset, unsigned char value) {
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -48,7 +40,7 @@ TEST_CASE("every read verb exits 7 on a flipped node pointer, never on a signal"
   // first node pointer. Every verb used to die inside liblmdb.
   Store store;
   for (int i = 0; i < 3; ++i) store.create("t" + std::to_string(i));
-  flip(store.path() / "data.mdb", 12305, 0x80);
+  planning::test::flip_bits(store.path() / "data.mdb", 12305, 0x80);
   for (const auto& verb : kReadVerbs) {
     const auto r = store.run(verb);
     INFO(verb.front() << ": exit " << r.code << ", stderr " << r.err);

@@ -296,15 +296,6 @@ void run_sweep(std::uint64_t cases) {
   CHECK(tally.refused_at_open + tally.reported_by_reads + tally.harmless == static_cast<int>(cases));
 }
 
-void flip_bit(const std::filesystem::path& file, std::uint64_t offset, unsigned char mask) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ mask);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.write(&c, 1);
-}
 
 }  // namespace
 
@@ -325,7 +316,7 @@ TEST_CASE("a flipped bit in a leaf page's node pointer is corruption, never a cr
   TempDir dir;
   const auto store = dir.path() / "store";
   copy_store(shapes().front().store, store);
-  flip_bit(store / "data.mdb", 12305, 0x80);
+  test::flip_bits(store / "data.mdb", 12305, 0x80);
   ChildProcess child([&](int out, int) {
     for (const auto check : {StructureCheck::roots, StructureCheck::full}) {
       Options o;

@@ -14,6 +14,20 @@
 namespace planning::reliability {
 namespace {
 
+// Waits for a child that reported line by line, gives the store directory its
+// mode back (so TempDir can clean up), and requires a normal exit. Returns the
+// child's lines.
+std::vector<std::string> finish_child(ChildProcess& child, const Options& options) {
+  auto lines = child.drain();
+  const int status = child.wait();
+  ::chmod(options.path.c_str(), 0700);
+  std::string all;
+  for (const auto& l : lines) all += l + "; ";
+  INFO(describe_status(status) << ": " << all);
+  REQUIRE(exited_ok(status));
+  return lines;
+}
+
 using test::ManualClock;
 using test::TempDir;
 
@@ -106,14 +120,7 @@ TEST_CASE("a read-only open works for a user who can only read the store and cha
       return 0;
     });
   });
-  const auto lines = child.drain();
-  const int status = child.wait();
-  // Restore the modes so TempDir can clean up.
-  ::chmod(options.path.c_str(), 0700);
-  std::string all;
-  for (const auto& l : lines) all += l + "; ";
-  INFO(describe_status(status) << ": " << all);
-  REQUIRE(exited_ok(status));
+  const auto lines = finish_child(child, options);
   const auto has = [&](const std::string& line) {
     return std::find(lines.begin(), lines.end(), line) != lines.end();
   };
@@ -225,13 +232,7 @@ TEST_CASE("a store whose projections are behind (a failed rebuild) stays readabl
       return 0;
     });
   });
-  const auto lines = child.drain();
-  const int status = child.wait();
-  ::chmod(options.path.c_str(), 0700);
-  std::string all;
-  for (const auto& l : lines) all += l + "; ";
-  INFO(describe_status(status) << ": " << all);
-  REQUIRE(exited_ok(status));
+  const auto lines = finish_child(child, options);
   const auto has = [&](const std::string& line) {
     return std::find(lines.begin(), lines.end(), line) != lines.end();
   };

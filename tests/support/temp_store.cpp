@@ -1,5 +1,6 @@
 #include "support/temp_store.hpp"
 
+#include <fstream>
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -51,6 +52,16 @@ std::unique_ptr<SessionManager> open_store(const Options& options) {
   auto manager = SessionManager::open(options);
   if (!manager) FAIL("open failed: " << manager.error().message);
   return std::move(*manager);
+}
+
+void flip_bits(const std::filesystem::path& file, std::uint64_t offset, unsigned char mask) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ mask);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(&c, 1);
 }
 
 }  // namespace planning::test

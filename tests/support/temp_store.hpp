@@ -46,4 +46,7 @@ Options test_options(const TempDir& dir, ManualClock* clock = nullptr);
 // Opens or fails the test (REQUIRE).
 std::unique_ptr<SessionManager> open_store(const Options& options);
 
+// XORs the byte at `offset` of `file` with `mask` (damage injection).
+void flip_bits(const std::filesystem::path& file, std::uint64_t offset, unsigned char mask);
+
 }  // namespace planning::test
