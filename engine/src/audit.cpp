@@ -18,7 +18,7 @@
 
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/validation.hpp"
-#include "engine/src/content_resolver.hpp"
+#include "events/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/session_fold.hpp"
@@ -28,25 +28,6 @@ namespace planning {
 using detail::Txn;
 
 namespace {
-
-// Databases holding projection data, compared by verify().
-constexpr const char* kProjectionDatabases[] = {
-    "streams",     "sessions",    "versions",      "statistics",   "idx_status", "idx_created",
-    "idx_updated", "idx_repo_path", "idx_repo_url", "idx_project", "idx_fields"};
-
-MDB_dbi dbi_by_name(const detail::Databases& dbs, std::string_view name) {
-  if (name == "streams") return dbs.streams;
-  if (name == "sessions") return dbs.sessions;
-  if (name == "versions") return dbs.versions;
-  if (name == "statistics") return dbs.statistics;
-  if (name == "idx_status") return dbs.idx_status;
-  if (name == "idx_created") return dbs.idx_created;
-  if (name == "idx_updated") return dbs.idx_updated;
-  if (name == "idx_repo_path") return dbs.idx_repo_path;
-  if (name == "idx_repo_url") return dbs.idx_repo_url;
-  if (name == "idx_project") return dbs.idx_project;
-  return dbs.idx_fields;
-}
 
 std::string printable_key(std::string_view key) {
   std::string out;
@@ -166,10 +147,10 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
     scratch_options.path = scratch_path;
     scratch_options.durability = Durability::no_sync;
     scratch_options.initial_map_size = std::size_t{64} << 20;
-    auto scratch = detail::Environment::open(scratch_options);
+    auto scratch = detail::Environment::open(scratch_options, detail::store_databases());
     if (!scratch) return std::unexpected(scratch_error(scratch_path, scratch.error()));
     scratch_dir->unlink_names();
-    detail::EventLog scratch_log((*scratch)->dbs());
+    detail::EventLog scratch_log(**scratch);
     auto scratch_projections = impl_->projections->clone_for(**scratch, scratch_log);
     // User projections' databases, opened before the snapshot is taken.
     std::vector<std::tuple<std::string, MDB_dbi, MDB_dbi>> user_databases;
@@ -237,7 +218,7 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
             (*scratch)->write([&](Txn& txn) {
               for (const Event& e : chunk) {
                 std::optional<Session> state;
-                if (auto bytes = detail::kv_get(txn, (*scratch)->dbs().sessions, e.session_id)) {
+                if (auto bytes = detail::kv_get(txn, (*scratch)->dbi(detail::SessionsDatabases::records), e.session_id)) {
                   state = detail::decode_session(*bytes);
                 }
                 if (auto check = detail::check_event(state, e); !check) {
@@ -268,11 +249,12 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
         // 2. Projections equal the fresh replay, and every checkpoint is at the
         //    head — of this same snapshot.
         (*scratch)->read([&](const Txn& fresh) {
-          report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbs().sessions);
-          for (const char* name : kProjectionDatabases) {
-            compare_database(live, dbi_by_name(impl_->env->dbs(), name), fresh,
-                             dbi_by_name((*scratch)->dbs(), name), name, report.issues,
-                             kMaxIssues);
+          report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbi(detail::SessionsDatabases::records));
+          for (const auto& projection : impl_->projections->members()) {
+            for (const detail::DatabaseSpec& database : projection->databases()) {
+              compare_database(live, impl_->env->dbi(database), fresh, (*scratch)->dbi(database),
+                               std::string(database.name), report.issues, kMaxIssues);
+            }
           }
           for (const auto& info : impl_->projections->info(live)) {
             if (info.checkpoint != head.sequence) {
@@ -368,8 +350,8 @@ Result<StoreInfo> SessionManager::info() const {
     const auto head = impl_->log->head(txn);
     info.head_sequence = head.sequence;
     info.head_hash = head.hash;
-    info.sessions = detail::kv_count(txn, impl_->env->dbs().sessions);
-    info.versions = detail::kv_count(txn, impl_->env->dbs().versions);
+    info.sessions = detail::kv_count(txn, impl_->env->dbi(detail::SessionsDatabases::records));
+    info.versions = detail::kv_count(txn, impl_->env->dbi(detail::VersionsDatabases::records));
     MDB_envinfo env_info{};
     ::mdb_env_info(impl_->env->handle(), &env_info);
     MDB_stat stat{};

@@ -9,7 +9,7 @@
 #include <date/date.h>
 #include <fmt/format.h>
 
-#include "engine/src/content_resolver.hpp"
+#include "events/src/content_resolver.hpp"
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/event_codec.hpp"
@@ -136,7 +136,7 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
           if (inserted) it->second = impl_->load(txn, e.session_id);
           // An id is never used twice, not even after its session was removed.
           if (e.type == EventType::session_created &&
-              (!inserted || detail::kv_get(txn, impl_->env->dbs().streams,
+              (!inserted || detail::kv_get(txn, impl_->env->dbi(detail::StreamsDatabases::records),
                                            detail::stream_key(e.session_id, 1)))) {
             return fail(ErrorCode::invalid_argument,
                         where + ": session id " + e.session_id + " was used before");
@@ -168,7 +168,7 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
           // carry over whatever encoder or zstd version wrote it (FORMAT.md §5).
           std::optional<detail::ContentBase> base;
           if (it->second && detail::content_of(e) != nullptr) {
-            base = detail::content_base_for(txn, impl_->env->dbs(), *impl_->log, *it->second);
+            base = detail::content_base_for(txn, *impl_->env, *impl_->log, *it->second);
           }
           const std::string frame =
               impl_->log->append(txn, e, base ? &*base : nullptr, e.schema_version);

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/src/content_resolver.hpp"
+#include "events/src/content_resolver.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
@@ -99,7 +99,7 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
     if (auto id = store_identity(o.path); id && registry.contains(*id)) {
       return std::unexpected(already_open(o.path));  // LMDB never saw the path
     }
-    auto env = detail::Environment::open(o);  // may create the directory
+    auto env = detail::Environment::open(o, detail::store_databases());  // may create the directory
     if (!env) return std::unexpected(env.error());
     auto id = store_identity(o.path);
     if (!id) return fail(ErrorCode::storage, "cannot stat " + o.path.string() + " after opening it");
@@ -111,7 +111,7 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
   impl->signals = std::make_unique<Signals>([raw = impl.get()](const std::string& what) {
     raw->log_message(LogLevel::error, "signal slot threw: " + what);
   });
-  impl->log = std::make_unique<detail::EventLog>(impl->env->dbs());
+  impl->log = std::make_unique<detail::EventLog>(*impl->env);
 
   try {
     // Format version: stamp a new store, refuse an unknown one. A read-only
@@ -134,17 +134,7 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
     }
 
     impl->projections = std::make_unique<detail::ProjectionSet>(*impl->env, *impl->log);
-    const auto& created = impl->env->created_databases();
-    auto lost = [&](std::initializer_list<const char*> names) {
-      return std::any_of(names.begin(), names.end(), [&](const char* n) {
-        return std::find(created.begin(), created.end(), n) != created.end();
-      });
-    };
-    impl->projections->add_builtins(lost({"streams"}), lost({"sessions"}), lost({"versions"}),
-                                    lost({"statistics"}),
-                                    lost({"idx_status", "idx_created", "idx_updated",
-                                          "idx_repo_path", "idx_repo_url", "idx_project",
-                                          "idx_fields"}));
+    impl->projections->add_builtins();
     std::set<std::string> names;
     for (const auto& user : o.projections) {
       if (!user) return fail(ErrorCode::invalid_argument, "Options::projections holds a null");
@@ -210,7 +200,7 @@ bool SessionManager::Impl::snapshot_is_current(const Txn& txn) const {
 }
 
 std::optional<Session> SessionManager::Impl::load(const Txn& txn, std::string_view id) const {
-  auto bytes = detail::kv_get(txn, env->dbs().sessions, id);
+  auto bytes = detail::kv_get(txn, env->dbi(detail::SessionsDatabases::records), id);
   if (!bytes) return std::nullopt;
   return detail::decode_session(*bytes);
 }
@@ -235,7 +225,7 @@ Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& ses
                                               std::uint32_t number,
                                               detail::ContentResolver* resolver) const {
   if (auto c = detail::check_version_number(number); !c) return std::unexpected(c.error());
-  auto bytes = detail::kv_get(txn, env->dbs().versions, detail::version_key(session.id, number));
+  auto bytes = detail::kv_get(txn, env->dbi(detail::VersionsDatabases::records), detail::version_key(session.id, number));
   if (!bytes) {
     return fail(ErrorCode::not_found,
                 fmt::format("version {} of session {} not found (it has {})", number, session.id,
@@ -259,7 +249,7 @@ Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& ses
 std::uint64_t SessionManager::Impl::latest_content_seq(const Txn& txn,
                                                        const Session& session) const {
   auto latest =
-      detail::latest_content_event(txn, env->dbs(), *log, session.id, session.stream_version);
+      detail::latest_content_event(txn, *env, *log, session.id, session.stream_version);
   return latest && *latest ? (*latest)->sequence : 0;
 }
 
@@ -273,7 +263,7 @@ Result<Session> SessionManager::Impl::replay_session(
   bool existed = false;
   detail::ContentResolver resolver(*log);
   for (std::uint32_t sv = 1;; ++sv) {
-    auto seq_bytes = detail::kv_get(txn, env->dbs().streams, detail::stream_key(id, sv));
+    auto seq_bytes = detail::kv_get(txn, env->dbi(detail::StreamsDatabases::records), detail::stream_key(id, sv));
     if (!seq_bytes) break;
     const auto seq = detail::get_be<std::uint64_t>(*seq_bytes, 0);
     auto frame = log->frame(txn, seq);

@@ -21,11 +21,13 @@
 #include <planning/session_manager.hpp>
 #include <planning/version.hpp>
 
-#include "engine/src/event_log.hpp"
-#include "events/src/event_codec.hpp"
-#include "engine/src/lmdb_env.hpp"
-#include "engine/src/projection_set.hpp"
 #include "engine/src/uuid.hpp"
+#include "events/src/event_codec.hpp"
+#include "events/src/event_log.hpp"
+#include "events/src/lmdb_env.hpp"
+#include "projections/src/content_base.hpp"
+#include "projections/src/databases.hpp"
+#include "projections/src/projection_set.hpp"
 #include "projections/src/records.hpp"
 
 namespace planning::detail {

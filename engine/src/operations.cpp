@@ -60,7 +60,7 @@ Result<SessionManager::Impl::WriteOp> SessionManager::Impl::prepare(WriteBatch::
                       const std::optional<Session>& current, const Txn& txn) -> Decision {
         // A UUIDv7 collision is practically impossible; never reuse an id, even
         // one whose session was removed.
-        if (current || detail::kv_get(txn, env->dbs().streams, detail::stream_key(id, 1))) {
+        if (current || detail::kv_get(txn, env->dbi(detail::StreamsDatabases::records), detail::stream_key(id, 1))) {
           return fail(ErrorCode::conflict, "generated id " + id + " is already taken; retry");
         }
         return EventPayload{created};

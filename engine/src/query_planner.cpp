@@ -5,6 +5,7 @@
 
 #include "engine/src/validation.hpp"
 #include "events/src/bytes.hpp"
+#include "projections/src/databases.hpp"
 #include "projections/src/indexes.hpp"
 
 namespace planning::detail {
@@ -85,7 +86,7 @@ bool matches(const Session& s, const SessionFilters& f) {
   return true;
 }
 
-Result<std::vector<Session>> run_list(const Txn& txn, const Databases& dbs,
+Result<std::vector<Session>> run_list(const Txn& txn, const Environment& env,
                                       const SessionFilters& f, const SessionLoader& load) {
   for (const auto* text : {&f.repository_path, &f.repository_url, &f.project_id, &f.created_by,
                            &f.title_contains}) {
@@ -106,18 +107,18 @@ Result<std::vector<Session>> run_list(const Txn& txn, const Databases& dbs,
   // Empty values are not indexed ("no repository"): those filters are checked on
   // each candidate instead.
   if (f.repository_path && !f.repository_path->empty()) {
-    source = dup_source(dbs.idx_repo_path, string_key(*f.repository_path));
+    source = dup_source(env.dbi(IndexesDatabases::repo_path), string_key(*f.repository_path));
   } else if (f.repository_url && !f.repository_url->empty()) {
-    source = dup_source(dbs.idx_repo_url, string_key(*f.repository_url));
+    source = dup_source(env.dbi(IndexesDatabases::repo_url), string_key(*f.repository_url));
   } else if (f.project_id && !f.project_id->empty()) {
-    source = dup_source(dbs.idx_project, string_key(*f.project_id));
+    source = dup_source(env.dbi(IndexesDatabases::project), string_key(*f.project_id));
   } else if (f.status.size() == 1) {
-    source = dup_source(dbs.idx_status, status_key(*f.status.begin()));
+    source = dup_source(env.dbi(IndexesDatabases::status), status_key(*f.status.begin()));
   } else if (!f.status.empty()) {
     source = [&](bool desc, const std::function<bool(std::string_view)>& visit) {
       std::vector<std::string> keys;
       for (Status s : f.status) {
-        kv_scan_dups(txn, dbs.idx_status, status_key(s), false, [&](std::string_view k) {
+        kv_scan_dups(txn, env.dbi(IndexesDatabases::status), status_key(s), false, [&](std::string_view k) {
           keys.emplace_back(k);
           return true;
         });
@@ -131,11 +132,11 @@ Result<std::vector<Session>> run_list(const Txn& txn, const Databases& dbs,
   } else if (!f.created_after && !f.created_before && (f.updated_after || f.updated_before)) {
     source_order = SourceOrder::updated;
     source = [&](bool desc, const std::function<bool(std::string_view)>& visit) {
-      scan_time_index(txn, dbs.idx_updated, f.updated_after, f.updated_before, desc, visit);
+      scan_time_index(txn, env.dbi(IndexesDatabases::updated), f.updated_after, f.updated_before, desc, visit);
     };
   } else {
     source = [&](bool desc, const std::function<bool(std::string_view)>& visit) {
-      scan_time_index(txn, dbs.idx_created, f.created_after, f.created_before, desc, visit);
+      scan_time_index(txn, env.dbi(IndexesDatabases::created), f.created_after, f.created_before, desc, visit);
     };
   }
 

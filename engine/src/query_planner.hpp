@@ -10,13 +10,13 @@
 
 #include <planning/queries.hpp>
 
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/lmdb_env.hpp"
 
 namespace planning::detail {
 
 using SessionLoader = std::function<std::optional<Session>(std::string_view id)>;
 
-Result<std::vector<Session>> run_list(const Txn& txn, const Databases& dbs,
+Result<std::vector<Session>> run_list(const Txn& txn, const Environment& env,
                                       const SessionFilters& filters, const SessionLoader& load);
 
 // True when `session` satisfies every filter (order, limit and offset aside).

@@ -20,12 +20,13 @@
 #include <planning/session_manager.hpp>
 #include <planning/version.hpp>
 
-#include "engine/src/content_resolver.hpp"
-#include "engine/src/event_log.hpp"
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/content_resolver.hpp"
+#include "events/src/event_log.hpp"
+#include "events/src/lmdb_env.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/event_codec.hpp"
 #include "events/src/hashing.hpp"
+#include "projections/src/databases.hpp"
 
 namespace planning {
 namespace {
@@ -179,12 +180,12 @@ Result<SalvageReport> salvage_into(const std::filesystem::path& damaged_store,
   options.durability = Durability::full;
   std::vector<Event> beyond;
   {
-    auto env = detail::Environment::open(options);
+    auto env = detail::Environment::open(options, detail::store_databases());
     if (!env) return std::unexpected(env.error());
     if ((*env)->created_databases().empty()) {
       return fail(ErrorCode::invalid_argument, "salvage: " + new_store.string() + " already holds a store");
     }
-    detail::EventLog log((*env)->dbs());
+    detail::EventLog log(**env);
     try {
       (*env)->write([&](detail::Txn& txn) {
         beyond.clear();
@@ -199,7 +200,7 @@ Result<SalvageReport> salvage_into(const std::filesystem::path& damaged_store,
           std::optional<std::pair<Event, Hash256>> chosen;
           bool chained = false;
           for (const auto& frame : copies) {
-            detail::kv_put(txn, (*env)->dbs().log, key, frame);
+            log.put_frame(txn, sequence, frame);
             auto decoded = resolver.decode_stored(txn, sequence, frame);
             if (!decoded) continue;
             const bool links = last_decoded + 1 == sequence && decoded->event.prev_hash == last_hash;
@@ -210,7 +211,7 @@ Result<SalvageReport> salvage_into(const std::filesystem::path& damaged_store,
             }
           }
           if (!chosen) {
-            detail::kv_del(txn, (*env)->dbs().log, key);
+            log.erase_frame(txn, sequence);
             prefix = false;
             continue;
           }
@@ -218,7 +219,7 @@ Result<SalvageReport> salvage_into(const std::filesystem::path& damaged_store,
           for (const auto& frame : copies) {
             auto decoded = resolver.decode_stored(txn, sequence, frame);
             if (decoded && detail::chain_hash(frame, *decoded) == chosen->second) {
-              detail::kv_put(txn, (*env)->dbs().log, key, frame);
+              log.put_frame(txn, sequence, frame);
               break;
             }
           }
@@ -236,15 +237,13 @@ Result<SalvageReport> salvage_into(const std::filesystem::path& damaged_store,
         }
         // The log keeps the prefix only; the head record names its end.
         for (const auto sequence : report.beyond_prefix) {
-          detail::kv_del(txn, (*env)->dbs().log, detail::be64(sequence));
+          log.erase_frame(txn, sequence);
         }
         for (const auto& [sequence, copies] : candidates) {
-          if (sequence > report.recovered_head) detail::kv_del(txn, (*env)->dbs().log, detail::be64(sequence));
+          if (sequence > report.recovered_head) log.erase_frame(txn, sequence);
         }
         if (report.recovered_head > 0) {
-          std::string head_record = detail::be64(report.recovered_head);
-          head_record.append(reinterpret_cast<const char*>(prefix_hash.data()), prefix_hash.size());
-          detail::kv_put(txn, (*env)->dbs().meta, "head", head_record);
+          log.set_head(txn, detail::LogHead{report.recovered_head, prefix_hash});
         }
         log.set_format_version(txn, kFormatVersion);
       });

@@ -8,7 +8,7 @@
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/query_planner.hpp"
 #include "engine/src/validation.hpp"
-#include "engine/src/content_resolver.hpp"
+#include "events/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/statistics_records.hpp"
@@ -62,7 +62,7 @@ Result<VersionDiff> SessionManager::compare_versions(std::string_view id, std::u
 
 Result<std::vector<Session>> SessionManager::list(const SessionFilters& filters) const {
   return impl_->read<std::vector<Session>>([&](const Txn& txn) {
-    return detail::run_list(txn, impl_->env->dbs(), filters,
+    return detail::run_list(txn, *impl_->env, filters,
                             [&](std::string_view id) { return impl_->load(txn, id); });
   });
 }
@@ -82,7 +82,7 @@ Result<std::vector<Session>> SessionManager::find_by_repository(
 
 Result<Statistics> SessionManager::get_statistics() const {
   return impl_->read<Statistics>([&](const Txn& txn) -> Result<Statistics> {
-    const detail::Counters c = detail::read_counters(txn, impl_->env->dbs().statistics);
+    const detail::Counters c = detail::read_counters(txn, impl_->env->dbi(detail::StatisticsDatabases::records));
     Statistics s;
     s.active_sessions = c.active;
     s.paused_sessions = c.paused;
@@ -161,7 +161,7 @@ Result<std::uint64_t> SessionManager::scan_events(
       if (query.session_id) {
         // Walk the session's stream index instead of the whole log.
         while (chunk.size() < kChunk) {
-          auto seq_bytes = detail::kv_get(txn, impl_->env->dbs().streams,
+          auto seq_bytes = detail::kv_get(txn, impl_->env->dbi(detail::StreamsDatabases::records),
                                           detail::stream_key(*query.session_id, next_stream_version));
           if (!seq_bytes) {
             exhausted = true;

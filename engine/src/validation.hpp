@@ -5,7 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include <planning/session_manager.hpp>
+#include <nlohmann/json.hpp>
+
+#include <planning/events.hpp>
+#include <planning/requests.hpp>
 
 namespace planning::detail {
 

@@ -20,7 +20,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/src/content_resolver.hpp"
+#include "events/src/content_resolver.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/session_fold.hpp"
@@ -215,7 +215,7 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     }
     std::optional<detail::ContentBase> base;
     if (state && detail::content_of(event) != nullptr) {
-      base = detail::content_base_for(txn, env->dbs(), *log, *state);
+      base = detail::content_base_for(txn, *env, *log, *state);
     }
     wrote = true;  // from here on a failure leaves partial writes in `txn`
     log->append(txn, event, base ? &*base : nullptr);

@@ -54,7 +54,7 @@ EncodedEvent encode_event_chained(Event& event, const EncodeOptions& options = {
 // As encode_event_chained, without the SHA-256.
 std::string encode_event(Event& event, const EncodeOptions& options = {});
 
-// Supplies the base of a content delta while decoding (engine/src/content_resolver).
+// Supplies the base of a content delta while decoding (events/src/content_resolver).
 class ContentSource {
  public:
   virtual ~ContentSource() = default;

@@ -16,6 +16,7 @@
 #include "events/src/cereal_fields.hpp"
 #include "events/src/hashing.hpp"
 #include "projections/src/session_fold.hpp"
+#include "projections/src/databases.hpp"
 #include "projections/src/stored_projection.hpp"
 
 namespace planning::detail {
@@ -61,14 +62,21 @@ IndexedFields decode_fields(std::string_view bytes) {
 
 class IndexesProjection final : public StoredProjection {
  public:
-  explicit IndexesProjection(const Databases& dbs) : dbs_(dbs) {}
+  explicit IndexesProjection(const Environment& env)
+      : status_(env.dbi(IndexesDatabases::status)),
+        created_(env.dbi(IndexesDatabases::created)),
+        updated_(env.dbi(IndexesDatabases::updated)),
+        repo_path_(env.dbi(IndexesDatabases::repo_path)),
+        repo_url_(env.dbi(IndexesDatabases::repo_url)),
+        project_(env.dbi(IndexesDatabases::project)),
+        fields_(env.dbi(IndexesDatabases::fields)) {}
+  std::span<const DatabaseSpec> databases() const override { return IndexesDatabases::all; }
   std::string name() const override { return "indexes"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
 
   void clear(const Txn& txn) override {
-    for (MDB_dbi dbi : {dbs_.idx_status, dbs_.idx_created, dbs_.idx_updated, dbs_.idx_repo_path,
-                        dbs_.idx_repo_url, dbs_.idx_project, dbs_.idx_fields}) {
+    for (MDB_dbi dbi : {status_, created_, updated_, repo_path_, repo_url_, project_, fields_}) {
       kv_clear(txn, dbi);
     }
   }
@@ -103,7 +111,7 @@ class IndexesProjection final : public StoredProjection {
 
  private:
   std::optional<IndexedFields> load(const Txn& txn, const std::string& id) const {
-    auto bytes = kv_get(txn, dbs_.idx_fields, id);
+    auto bytes = kv_get(txn, fields_, id);
     if (!bytes) return std::nullopt;
     return decode_fields(*bytes);
   }
@@ -137,13 +145,13 @@ class IndexesProjection final : public StoredProjection {
     if (!now) {
       if (old) {
         remove_entries(txn, id, *old, nullptr);
-        kv_del(txn, dbs_.idx_fields, id);
+        kv_del(txn, fields_, id);
       }
       return;
     }
     if (old) remove_entries(txn, id, *old, &*now);
     add_entries(txn, id, *now, old ? &*old : nullptr);
-    if (!old || !same_fields(*old, *now)) kv_put(txn, dbs_.idx_fields, id, encode_fields(*now));
+    if (!old || !same_fields(*old, *now)) kv_put(txn, fields_, id, encode_fields(*now));
   }
 
   // A session touched by the current run (see StoredProjection::begin_run).
@@ -180,17 +188,17 @@ class IndexesProjection final : public StoredProjection {
                       const IndexedFields* next) {
     const Changed c = changed(f, next);
     const std::string created = time_id_key(f.created_at, id);
-    if (c.status) kv_del(txn, dbs_.idx_status, status_key(f.status), created);
-    if (c.created) kv_del(txn, dbs_.idx_created, created);
-    if (c.updated) kv_del(txn, dbs_.idx_updated, time_id_key(f.updated_at, id));
+    if (c.status) kv_del(txn, status_, status_key(f.status), created);
+    if (c.created) kv_del(txn, created_, created);
+    if (c.updated) kv_del(txn, updated_, time_id_key(f.updated_at, id));
     if (c.repo_path && !f.repository_path.empty()) {
-      kv_del(txn, dbs_.idx_repo_path, string_key(f.repository_path), created);
+      kv_del(txn, repo_path_, string_key(f.repository_path), created);
     }
     if (c.repo_url && !f.repository_url.empty()) {
-      kv_del(txn, dbs_.idx_repo_url, string_key(f.repository_url), created);
+      kv_del(txn, repo_url_, string_key(f.repository_url), created);
     }
     if (c.project && !f.project_id.empty()) {
-      kv_del(txn, dbs_.idx_project, string_key(f.project_id), created);
+      kv_del(txn, project_, string_key(f.project_id), created);
     }
   }
 
@@ -199,27 +207,33 @@ class IndexesProjection final : public StoredProjection {
                    const IndexedFields* previous) {
     const Changed c = changed(f, previous);
     const std::string created = time_id_key(f.created_at, id);
-    if (c.status) kv_put(txn, dbs_.idx_status, status_key(f.status), created, MDB_NODUPDATA);
-    if (c.created) kv_put(txn, dbs_.idx_created, created, "");
-    if (c.updated) kv_put(txn, dbs_.idx_updated, time_id_key(f.updated_at, id), "");
+    if (c.status) kv_put(txn, status_, status_key(f.status), created, MDB_NODUPDATA);
+    if (c.created) kv_put(txn, created_, created, "");
+    if (c.updated) kv_put(txn, updated_, time_id_key(f.updated_at, id), "");
     if (c.repo_path && !f.repository_path.empty()) {
-      kv_put(txn, dbs_.idx_repo_path, string_key(f.repository_path), created, MDB_NODUPDATA);
+      kv_put(txn, repo_path_, string_key(f.repository_path), created, MDB_NODUPDATA);
     }
     if (c.repo_url && !f.repository_url.empty()) {
-      kv_put(txn, dbs_.idx_repo_url, string_key(f.repository_url), created, MDB_NODUPDATA);
+      kv_put(txn, repo_url_, string_key(f.repository_url), created, MDB_NODUPDATA);
     }
     if (c.project && !f.project_id.empty()) {
-      kv_put(txn, dbs_.idx_project, string_key(f.project_id), created, MDB_NODUPDATA);
+      kv_put(txn, project_, string_key(f.project_id), created, MDB_NODUPDATA);
     }
   }
 
-  Databases dbs_;
+  MDB_dbi status_;
+  MDB_dbi created_;
+  MDB_dbi updated_;
+  MDB_dbi repo_path_;
+  MDB_dbi repo_url_;
+  MDB_dbi project_;
+  MDB_dbi fields_;
 };
 
 }  // namespace
 
-std::unique_ptr<StoredProjection> make_indexes_projection(const Databases& dbs) {
-  return std::make_unique<IndexesProjection>(dbs);
+std::unique_ptr<StoredProjection> make_indexes_projection(const Environment& env) {
+  return std::make_unique<IndexesProjection>(env);
 }
 
 }  // namespace planning::detail

@@ -3,6 +3,7 @@
 
 #include "projections/src/records.hpp"
 #include "projections/src/session_fold.hpp"
+#include "projections/src/databases.hpp"
 #include "projections/src/stored_projection.hpp"
 
 namespace planning::detail {
@@ -20,7 +21,8 @@ constexpr std::size_t kMaxRunBytes = std::size_t{16} << 20;
 
 class SessionsProjection final : public StoredProjection {
  public:
-  explicit SessionsProjection(const Databases& dbs) : dbi_(dbs.sessions) {}
+  explicit SessionsProjection(const Environment& env) : dbi_(env.dbi(SessionsDatabases::records)) {}
+  std::span<const DatabaseSpec> databases() const override { return SessionsDatabases::all; }
   std::string name() const override { return "sessions"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
@@ -108,8 +110,8 @@ class SessionsProjection final : public StoredProjection {
 
 }  // namespace
 
-std::unique_ptr<StoredProjection> make_sessions_projection(const Databases& dbs) {
-  return std::make_unique<SessionsProjection>(dbs);
+std::unique_ptr<StoredProjection> make_sessions_projection(const Environment& env) {
+  return std::make_unique<SessionsProjection>(env);
 }
 
 }  // namespace planning::detail

@@ -9,6 +9,7 @@
 #include "events/src/cereal_fields.hpp"
 #include "projections/src/session_fold.hpp"
 #include "projections/src/statistics_records.hpp"
+#include "projections/src/databases.hpp"
 #include "projections/src/stored_projection.hpp"
 
 namespace planning::detail {
@@ -55,7 +56,8 @@ constexpr std::string_view kCountersKey = "counters";
 
 class StatisticsProjection final : public StoredProjection {
  public:
-  explicit StatisticsProjection(const Databases& dbs) : dbi_(dbs.statistics) {}
+  explicit StatisticsProjection(const Environment& env) : dbi_(env.dbi(StatisticsDatabases::records)) {}
+  std::span<const DatabaseSpec> databases() const override { return StatisticsDatabases::all; }
   std::string name() const override { return "statistics"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
@@ -156,8 +158,8 @@ Counters read_counters(const Txn& txn, MDB_dbi dbi) {
   return decode<Counters>(*bytes, [](auto& ar, auto& v) { counter_fields(ar, v); });
 }
 
-std::unique_ptr<StoredProjection> make_statistics_projection(const Databases& dbs) {
-  return std::make_unique<StatisticsProjection>(dbs);
+std::unique_ptr<StoredProjection> make_statistics_projection(const Environment& env) {
+  return std::make_unique<StatisticsProjection>(env);
 }
 
 }  // namespace planning::detail

@@ -5,7 +5,7 @@
 
 #include <planning/model.hpp>
 
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/lmdb_env.hpp"
 
 namespace planning::detail {
 

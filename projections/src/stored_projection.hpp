@@ -5,11 +5,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include <planning/events.hpp>
 
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/lmdb_env.hpp"
 
 namespace planning::detail {
 
@@ -19,6 +20,10 @@ class StoredProjection {
   virtual std::string name() const = 0;
   virtual std::uint32_t schema_version() const = 0;
   virtual bool built_in() const = 0;
+  // The databases a built-in projection owns (projections/src/databases.hpp),
+  // which verify() compares with a fresh replay; empty for a user projection
+  // (its database "user:<name>" is opened when it is registered).
+  virtual std::span<const DatabaseSpec> databases() const { return {}; }
   // Deletes every record of the projection (not its checkpoint).
   virtual void clear(const Txn& txn) = 0;
   // Folds one event. Events arrive in sequence order, each exactly once
@@ -38,12 +43,21 @@ class StoredProjection {
   virtual bool deferrable() const { return false; }
 };
 
-// Built-in projections (one file each).
-std::unique_ptr<StoredProjection> make_sessions_projection(const Databases& dbs);
-std::unique_ptr<StoredProjection> make_versions_projection(const Databases& dbs);
-std::unique_ptr<StoredProjection> make_statistics_projection(const Databases& dbs);
-std::unique_ptr<StoredProjection> make_indexes_projection(const Databases& dbs);
-std::unique_ptr<StoredProjection> make_streams_projection(const Databases& dbs);
+// Built-in projections (one file each). REQUIRES: `env` was opened with
+// store_databases() (projections/src/databases.hpp).
+std::unique_ptr<StoredProjection> make_streams_projection(const Environment& env);
+std::unique_ptr<StoredProjection> make_sessions_projection(const Environment& env);
+std::unique_ptr<StoredProjection> make_versions_projection(const Environment& env);
+std::unique_ptr<StoredProjection> make_statistics_projection(const Environment& env);
+std::unique_ptr<StoredProjection> make_indexes_projection(const Environment& env);
+
+// The built-in projections in the order they apply events, each with the
+// databases it owns.
+struct BuiltinProjection {
+  std::span<const DatabaseSpec> databases;
+  std::unique_ptr<StoredProjection> (*make)(const Environment& env);
+};
+std::span<const BuiltinProjection> builtin_projections();
 // Adapter over a user Projection stored in its own database.
 std::unique_ptr<StoredProjection> make_user_projection(std::shared_ptr<Projection> projection,
                                                        MDB_dbi dbi);

@@ -3,6 +3,7 @@
 // Entries are kept after removal: the history stays readable.
 #include "events/src/bytes.hpp"
 #include "projections/src/records.hpp"
+#include "projections/src/databases.hpp"
 #include "projections/src/stored_projection.hpp"
 
 namespace planning::detail {
@@ -11,7 +12,8 @@ namespace {
 
 class StreamsProjection final : public StoredProjection {
  public:
-  explicit StreamsProjection(const Databases& dbs) : dbi_(dbs.streams) {}
+  explicit StreamsProjection(const Environment& env) : dbi_(env.dbi(StreamsDatabases::records)) {}
+  std::span<const DatabaseSpec> databases() const override { return StreamsDatabases::all; }
   std::string name() const override { return "streams"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
@@ -26,8 +28,8 @@ class StreamsProjection final : public StoredProjection {
 
 }  // namespace
 
-std::unique_ptr<StoredProjection> make_streams_projection(const Databases& dbs) {
-  return std::make_unique<StreamsProjection>(dbs);
+std::unique_ptr<StoredProjection> make_streams_projection(const Environment& env) {
+  return std::make_unique<StreamsProjection>(env);
 }
 
 }  // namespace planning::detail

@@ -2,6 +2,7 @@
 // copied: each record points at the log position holding the content.
 #include "projections/src/records.hpp"
 #include "projections/src/session_fold.hpp"
+#include "projections/src/databases.hpp"
 #include "projections/src/stored_projection.hpp"
 
 #include "events/src/event_codec.hpp"
@@ -12,7 +13,8 @@ namespace {
 
 class VersionsProjection final : public StoredProjection {
  public:
-  explicit VersionsProjection(const Databases& dbs) : dbi_(dbs.versions) {}
+  explicit VersionsProjection(const Environment& env) : dbi_(env.dbi(VersionsDatabases::records)) {}
+  std::span<const DatabaseSpec> databases() const override { return VersionsDatabases::all; }
   std::string name() const override { return "versions"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
@@ -63,8 +65,8 @@ class VersionsProjection final : public StoredProjection {
 
 }  // namespace
 
-std::unique_ptr<StoredProjection> make_versions_projection(const Databases& dbs) {
-  return std::make_unique<VersionsProjection>(dbs);
+std::unique_ptr<StoredProjection> make_versions_projection(const Environment& env) {
+  return std::make_unique<VersionsProjection>(env);
 }
 
 }  // namespace planning::detail

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "reliability/reliability_support.hpp"
-#include "engine/src/lmdb_check.hpp"
+#include "events/src/lmdb_check.hpp"
 
 namespace planning::reliability {
 namespace {

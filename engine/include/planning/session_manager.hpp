@@ -32,7 +32,6 @@
 
 namespace planning {
 
-
 // Which events to read. Bounds are inclusive.
 struct EventQuery {
   std::uint64_t from_sequence = 1;
@@ -58,13 +57,6 @@ struct VerifyReport {
   bool ok() const noexcept { return issues.empty(); }
 };
 
-struct ProjectionInfo {
-  std::string name;
-  bool built_in = false;
-  std::uint32_t schema_version = 0;
-  std::uint64_t checkpoint = 0;  // last applied sequence
-};
-
 struct StoreInfo {
   std::filesystem::path path;
   std::uint32_t format_version = 0;
@@ -80,9 +72,6 @@ struct StoreInfo {
   std::uint32_t readers_in_use = 0;
   std::vector<ProjectionInfo> projections;
 };
-
-// (done, total) — total is the head sequence at the start.
-using ProgressCallback = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 class SessionManager {
  public:

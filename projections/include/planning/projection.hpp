@@ -49,4 +49,15 @@ class Projection {
   virtual void apply(const Event& event, ProjectionStore& store) = 0;
 };
 
+// A projection's state as SessionManager::info() reports it.
+struct ProjectionInfo {
+  std::string name;
+  bool built_in = false;
+  std::uint32_t schema_version = 0;
+  std::uint64_t checkpoint = 0;  // last applied sequence
+};
+
+// Progress of a replay or scan: (done, total) — total is the head sequence at the start.
+using ProgressCallback = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
 }  // namespace planning

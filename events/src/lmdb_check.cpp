@@ -2,7 +2,7 @@
 // constants and rules mirror liblmdb's mdb.c (MDB_page, MDB_node, MDB_meta,
 // MDB_db) for 64-bit little- or big-endian hosts reading a file of their own
 // byte order, and a default (non-MDB_DEVEL) build.
-#include "engine/src/lmdb_check.hpp"
+#include "events/src/lmdb_check.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

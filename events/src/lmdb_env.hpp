@@ -18,6 +18,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <vector>
 #include <shared_mutex>
 
 #include <pthread.h>
@@ -29,7 +31,7 @@
 #include <planning/options.hpp>
 #include <planning/result.hpp>
 
-#include "engine/src/lmdb_check.hpp"
+#include "events/src/lmdb_check.hpp"
 
 namespace planning::detail {
 
@@ -93,22 +95,14 @@ void kv_scan_dups(const Txn& txn, MDB_dbi dbi, std::string_view key, bool descen
                   const std::function<bool(std::string_view)>& visit);
 std::uint64_t kv_count(const Txn& txn, MDB_dbi dbi);
 
-// Every named database of a store. Names are part of the format (docs/FORMAT.md).
-struct Databases {
-  MDB_dbi meta = 0;         // format version, head record
-  MDB_dbi log = 0;          // u64 BE sequence -> event frame
-  MDB_dbi checkpoints = 0;  // projection name -> checkpoint record
-  MDB_dbi sessions = 0;     // session id -> session record
-  MDB_dbi versions = 0;     // id + u32 BE version -> version record
-  MDB_dbi statistics = 0;   // "counters" / "s:"+id -> statistics records
-  MDB_dbi idx_status = 0;   // DUPSORT status byte -> created(8) + id
-  MDB_dbi idx_created = 0;  // created(8) + id -> ""
-  MDB_dbi idx_updated = 0;  // updated(8) + id -> ""
-  MDB_dbi idx_repo_path = 0;  // DUPSORT xxh3(path) -> created(8) + id
-  MDB_dbi idx_repo_url = 0;   // DUPSORT xxh3(url) -> created(8) + id
-  MDB_dbi idx_project = 0;    // DUPSORT xxh3(project) -> created(8) + id
-  MDB_dbi idx_fields = 0;     // id -> indexed fields (to remove old entries)
-  MDB_dbi streams = 0;        // id + u32 BE stream version -> u64 BE sequence
+// A named database: its name (part of the format, docs/FORMAT.md) and its LMDB
+// flags. Each owner declares its databases once, as constants: the log in
+// event_log.hpp, the projections in projections/src/databases.hpp. The
+// environment opens the list it is given; code reaches a database through
+// Environment::dbi(constant), never by spelling its name.
+struct DatabaseSpec {
+  std::string_view name;
+  unsigned flags = 0;
 };
 
 template <typename T>
@@ -144,14 +138,18 @@ struct MapResized {};
 // this process).
 class Environment {
  public:
-  // Opens or creates the environment in options.path (files mode 0600).
-  static Result<std::unique_ptr<Environment>> open(const Options& options);
+  // Opens or creates the environment in options.path (files mode 0600) and
+  // the named `databases` (creating missing ones unless read-only).
+  static Result<std::unique_ptr<Environment>> open(const Options& options,
+                                                   std::span<const DatabaseSpec> databases);
   ~Environment();
 
   MDB_env* handle() const noexcept { return env_; }
-  const Databases& dbs() const noexcept { return dbs_; }
-  // Names of built-in databases that did not exist before this open (their
-  // projections must be rebuilt).
+  // The handle of `database`, one of those open() was given (std::logic_error
+  // otherwise: a programming error).
+  MDB_dbi dbi(const DatabaseSpec& database) const;
+  // Names of the given databases that did not exist before this open (their
+  // owners' data was lost: the projections must be rebuilt).
   const std::vector<std::string>& created_databases() const noexcept { return created_; }
 
   // Runs `body` in a write transaction and commits it — unless `body` returns a
@@ -196,7 +194,7 @@ class Environment {
 
   // Constant after construction.
   MDB_env* env_ = nullptr;
-  Databases dbs_;
+  std::vector<std::pair<std::string, MDB_dbi>> dbis_;  // name -> handle
   std::vector<std::string> created_;
   std::filesystem::path path_;
   std::size_t max_map_size_ = 0;

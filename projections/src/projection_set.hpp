@@ -12,10 +12,10 @@
 #include <memory>
 #include <vector>
 
-#include <planning/session_manager.hpp>
+#include <planning/projection.hpp>
 
-#include "engine/src/event_log.hpp"
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/event_log.hpp"
+#include "events/src/lmdb_env.hpp"
 #include "projections/src/stored_projection.hpp"
 
 namespace planning::detail {
@@ -35,9 +35,10 @@ class ProjectionSet {
     std::string database;
   };
   void add_user(std::shared_ptr<Projection> projection, bool data_lost);
-  // The five built-in projections; each flag says its data was lost.
-  void add_builtins(bool streams_lost, bool sessions_lost, bool versions_lost,
-                    bool statistics_lost, bool indexes_lost);
+  // The built-in projections (builtin_projections()); one whose database was
+  // created by this open (Environment::created_databases: its data was lost)
+  // is reset and replayed by catch_up.
+  void add_builtins();
   const std::vector<UserEntry>& users() const { return users_; }
 
   // Adds a projection. `data_lost` forces a reset (its database was missing).
@@ -90,6 +91,7 @@ class ProjectionSet {
   // Constant after open() (add() is called with the store's write lock held).
   Environment& env_;
   const EventLog& log_;
+  MDB_dbi checkpoints_;
   std::vector<std::unique_ptr<StoredProjection>> projections_;
   std::vector<std::string> lost_;  // names to reset on the next catch_up
   std::uint64_t appends_from_ = 0;  // the head at begin_appends

@@ -1,5 +1,4 @@
-// Names of query enums (OrderBy, LogLevel).
-#include <planning/options.hpp>
+// Names of the list orders (OrderBy).
 #include <planning/queries.hpp>
 
 namespace planning {
@@ -22,16 +21,6 @@ Result<OrderBy> parse_order_by(std::string_view text) {
   return fail(ErrorCode::invalid_argument,
               "unknown order '" + std::string(text) +
                   "' (expected created_at, updated_at, last_activity_at or title)");
-}
-
-std::string_view to_string(LogLevel level) noexcept {
-  switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
-  }
-  return "unknown";
 }
 
 }  // namespace planning

@@ -9,11 +9,16 @@
 
 #include <planning/events.hpp>
 
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/lmdb_env.hpp"
 #include "events/src/content_codec.hpp"
 #include "events/src/event_codec.hpp"
 
 namespace planning::detail {
+
+// The log's databases (names are part of the format, docs/FORMAT.md).
+inline constexpr DatabaseSpec kMetaDatabase{"meta"};  // format version, head record
+inline constexpr DatabaseSpec kLogDatabase{"log"};    // u64 BE sequence -> event frame
+inline constexpr DatabaseSpec kLogDatabases[] = {kMetaDatabase, kLogDatabase};
 
 struct LogHead {
   std::uint64_t sequence = 0;  // 0 = empty log
@@ -22,7 +27,9 @@ struct LogHead {
 
 class EventLog {
  public:
-  explicit EventLog(const Databases& dbs) : dbs_(dbs) {}
+  // REQUIRES: `env` was opened with kLogDatabases.
+  explicit EventLog(const Environment& env)
+      : meta_(env.dbi(kMetaDatabase)), log_(env.dbi(kLogDatabase)) {}
 
   LogHead head(const Txn& txn) const;
   // Sets event.sequence = head + 1 and event.prev_hash = head hash, encodes
@@ -40,12 +47,19 @@ class EventLog {
   void scan(const Txn& txn, std::uint64_t from, std::uint64_t to,
             const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
 
+  // Restoring writes, for salvage only: they put, remove and name frames
+  // without linking the chain; the caller re-establishes it before commit.
+  void put_frame(const Txn& txn, std::uint64_t sequence, std::string_view frame) const;
+  void erase_frame(const Txn& txn, std::uint64_t sequence) const;
+  void set_head(const Txn& txn, const LogHead& head) const;
+
   // Format version record ("format" in meta). nullopt on a brand-new store.
   std::optional<std::uint32_t> format_version(const Txn& txn) const;
   void set_format_version(const Txn& txn, std::uint32_t version) const;
 
  private:
-  Databases dbs_;
+  MDB_dbi meta_;
+  MDB_dbi log_;
 };
 
 }  // namespace planning::detail

@@ -1,4 +1,4 @@
-#include "engine/src/event_log.hpp"
+#include "events/src/event_log.hpp"
 
 #include <cstring>
 
@@ -15,7 +15,7 @@ constexpr std::string_view kFormatKey = "format";
 
 LogHead EventLog::head(const Txn& txn) const {
   LogHead head;
-  auto value = kv_get(txn, dbs_.meta, kHeadKey);
+  auto value = kv_get(txn, meta_, kHeadKey);
   if (!value) return head;
   if (value->size() != 8 + 32) throw DecodeError("head record has the wrong size");
   head.sequence = get_be<std::uint64_t>(*value, 0);
@@ -31,22 +31,33 @@ std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* ba
   const bool compact = schema_version >= kCurrentSchemaVersion;
   EncodedEvent encoded = encode_event_chained(
       event, EncodeOptions{.base = compact ? base : nullptr, .schema_version = schema_version});
-  kv_put(txn, dbs_.log, be64(event.sequence), encoded.frame, MDB_APPEND);
-
-  std::string head_record = be64(event.sequence);
-  head_record.append(reinterpret_cast<const char*>(encoded.hash.data()), encoded.hash.size());
-  kv_put(txn, dbs_.meta, kHeadKey, head_record);
+  kv_put(txn, log_, be64(event.sequence), encoded.frame, MDB_APPEND);
+  set_head(txn, LogHead{event.sequence, encoded.hash});
   return std::move(encoded.frame);
 }
 
+void EventLog::set_head(const Txn& txn, const LogHead& head) const {
+  std::string record = be64(head.sequence);
+  record.append(reinterpret_cast<const char*>(head.hash.data()), head.hash.size());
+  kv_put(txn, meta_, kHeadKey, record);
+}
+
+void EventLog::put_frame(const Txn& txn, std::uint64_t sequence, std::string_view frame) const {
+  kv_put(txn, log_, be64(sequence), frame);
+}
+
+void EventLog::erase_frame(const Txn& txn, std::uint64_t sequence) const {
+  kv_del(txn, log_, be64(sequence));
+}
+
 std::optional<std::string_view> EventLog::frame(const Txn& txn, std::uint64_t sequence) const {
-  return kv_get(txn, dbs_.log, be64(sequence));
+  return kv_get(txn, log_, be64(sequence));
 }
 
 void EventLog::scan(const Txn& txn, std::uint64_t from, std::uint64_t to,
                     const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
   if (from > to) return;
-  Cursor cursor(txn, dbs_.log);
+  Cursor cursor(txn, log_);
   const std::string start = be64(from);
   MDB_val k = to_val(start);
   MDB_val v{};
@@ -60,7 +71,7 @@ void EventLog::scan(const Txn& txn, std::uint64_t from, std::uint64_t to,
 }
 
 std::optional<std::uint32_t> EventLog::format_version(const Txn& txn) const {
-  auto value = kv_get(txn, dbs_.meta, kFormatKey);
+  auto value = kv_get(txn, meta_, kFormatKey);
   if (!value) return std::nullopt;
   if (value->size() != 4) throw DecodeError("format record has the wrong size");
   return get_be<std::uint32_t>(*value, 0);
@@ -69,7 +80,7 @@ std::optional<std::uint32_t> EventLog::format_version(const Txn& txn) const {
 void EventLog::set_format_version(const Txn& txn, std::uint32_t version) const {
   std::string record;
   put_be<std::uint32_t>(record, version);
-  kv_put(txn, dbs_.meta, kFormatKey, record);
+  kv_put(txn, meta_, kFormatKey, record);
 }
 
 }  // namespace planning::detail

@@ -1,12 +1,13 @@
-#include "engine/src/projection_set.hpp"
+#include "projections/src/projection_set.hpp"
 
 #include <algorithm>
 #include <unordered_set>
 
-#include "engine/src/content_resolver.hpp"
+#include "events/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/event_codec.hpp"
+#include "projections/src/databases.hpp"
 
 namespace planning::detail {
 
@@ -51,7 +52,8 @@ class RunScope {
 
 }  // namespace
 
-ProjectionSet::ProjectionSet(Environment& env, const EventLog& log) : env_(env), log_(log) {}
+ProjectionSet::ProjectionSet(Environment& env, const EventLog& log)
+    : env_(env), log_(log), checkpoints_(env.dbi(kCheckpointsDatabase)) {}
 
 void ProjectionSet::add(std::unique_ptr<StoredProjection> projection, bool data_lost) {
   if (data_lost) lost_.push_back(projection->name());
@@ -65,14 +67,15 @@ void ProjectionSet::add_user(std::shared_ptr<Projection> projection, bool data_l
   add(make_user_projection(std::move(projection), dbi), data_lost || fresh);
 }
 
-void ProjectionSet::add_builtins(bool streams_lost, bool sessions_lost, bool versions_lost,
-                                 bool statistics_lost, bool indexes_lost) {
-  const auto& dbs = env_.dbs();
-  add(make_streams_projection(dbs), streams_lost);
-  add(make_sessions_projection(dbs), sessions_lost);
-  add(make_versions_projection(dbs), versions_lost);
-  add(make_statistics_projection(dbs), statistics_lost);
-  add(make_indexes_projection(dbs), indexes_lost);
+void ProjectionSet::add_builtins() {
+  const std::vector<std::string>& created = env_.created_databases();
+  for (const BuiltinProjection& builtin : builtin_projections()) {
+    const bool lost = std::any_of(
+        builtin.databases.begin(), builtin.databases.end(), [&](const DatabaseSpec& database) {
+          return std::find(created.begin(), created.end(), database.name) != created.end();
+        });
+    add(builtin.make(env_), lost);
+  }
 }
 
 void ProjectionSet::apply_without_checkpoint(const Txn& txn, const Event& event) const {
@@ -82,7 +85,7 @@ void ProjectionSet::apply_without_checkpoint(const Txn& txn, const Event& event)
 std::unique_ptr<ProjectionSet> ProjectionSet::clone_for(Environment& env,
                                                         const EventLog& log) const {
   auto set = std::make_unique<ProjectionSet>(env, log);
-  set->add_builtins(false, false, false, false, false);
+  set->add_builtins();
   for (const auto& user : users_) set->add_user(user.projection, false);
   return set;
 }
@@ -98,7 +101,7 @@ bool ProjectionSet::contains(const std::string& name) const {
 }
 
 Checkpoint ProjectionSet::read_checkpoint(const Txn& txn, const StoredProjection& p) const {
-  auto value = kv_get(txn, env_.dbs().checkpoints, p.name());
+  auto value = kv_get(txn, checkpoints_, p.name());
   // Missing or damaged: schema version 0 never matches, so catch_up() resets the
   // projection and replays it (checkpoints are derived data).
   if (!value || value->size() != 12) return Checkpoint{0, 0};
@@ -109,7 +112,7 @@ void ProjectionSet::write_checkpoint(const Txn& txn, const StoredProjection& p,
                                      std::uint64_t sequence) const {
   std::string record = be64(sequence);
   put_be<std::uint32_t>(record, p.schema_version());
-  kv_put(txn, env_.dbs().checkpoints, p.name(), record);
+  kv_put(txn, checkpoints_, p.name(), record);
 }
 
 void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,

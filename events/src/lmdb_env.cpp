@@ -1,4 +1,4 @@
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/lmdb_env.hpp"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,12 +12,13 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <cereal/details/helpers.hpp>
 #include <fmt/format.h>
 
-#include "engine/src/lmdb_check.hpp"
+#include "events/src/lmdb_check.hpp"
 #include "events/src/cereal_fields.hpp"
 
 namespace planning::detail {
@@ -143,29 +144,6 @@ std::uint64_t kv_count(const Txn& txn, MDB_dbi dbi) {
 
 namespace {
 
-struct DatabaseSpec {
-  const char* name;
-  unsigned flags;
-  MDB_dbi Databases::*member;
-};
-
-constexpr DatabaseSpec kDatabases[] = {
-    {"meta", 0, &Databases::meta},
-    {"log", 0, &Databases::log},
-    {"checkpoints", 0, &Databases::checkpoints},
-    {"sessions", 0, &Databases::sessions},
-    {"versions", 0, &Databases::versions},
-    {"statistics", 0, &Databases::statistics},
-    {"idx_status", MDB_DUPSORT, &Databases::idx_status},
-    {"idx_created", 0, &Databases::idx_created},
-    {"idx_updated", 0, &Databases::idx_updated},
-    {"idx_repo_path", MDB_DUPSORT, &Databases::idx_repo_path},
-    {"idx_repo_url", MDB_DUPSORT, &Databases::idx_repo_url},
-    {"idx_project", MDB_DUPSORT, &Databases::idx_project},
-    {"idx_fields", 0, &Databases::idx_fields},
-    {"streams", 0, &Databases::streams},
-};
-
 void log_to(const Logger& logger, LogLevel level, const std::string& message) {
   if (!logger) return;
   try {
@@ -208,7 +186,8 @@ std::string cover_last_page(MDB_env* env, const Logger& logger) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
+Result<std::unique_ptr<Environment>> Environment::open(const Options& options,
+                                                       std::span<const DatabaseSpec> databases) {
   std::unique_ptr<Environment> self(new Environment());
   self->path_ = options.path;
   self->max_map_size_ = std::max(options.max_map_size, options.initial_map_size);
@@ -316,9 +295,10 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
     if (options.read_only) {
       // Named databases are opened in a read transaction and kept by committing it.
       Txn txn = self->begin(false);
-      for (const auto& spec : kDatabases) {
+      for (const DatabaseSpec& spec : databases) {
         MDB_dbi dbi = 0;
-        const int rc = ::mdb_dbi_open(txn.get(), spec.name, spec.flags, &dbi);
+        const std::string name(spec.name);
+        const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), spec.flags, &dbi);
         if (rc == MDB_NOTFOUND) {
           return fail(ErrorCode::corruption,
                       fmt::format("cannot open {} read-only: its database '{}' does not exist "
@@ -327,7 +307,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
                                   options.path.string(), spec.name));
         }
         if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open", rc);
-        self->dbs_.*(spec.member) = dbi;
+        self->dbis_.emplace_back(name, dbi);
       }
       txn.commit();
       return self;
@@ -337,16 +317,17 @@ Result<std::unique_ptr<Environment>> Environment::open(const Options& options) {
     if (const std::string problem = cover_last_page(self->env_, self->logger_); !problem.empty()) {
       return fail(ErrorCode::storage, "cannot open " + options.path.string() + ": " + problem);
     }
-    for (const auto& spec : kDatabases) {
+    for (const DatabaseSpec& spec : databases) {
       MDB_dbi dbi = 0;
-      const int rc = ::mdb_dbi_open(txn.get(), spec.name, spec.flags, &dbi);
+      const std::string name(spec.name);
+      const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), spec.flags, &dbi);
       if (rc == MDB_NOTFOUND) {
-        lmdb::dbi_open(txn.get(), spec.name, spec.flags | MDB_CREATE, &dbi);
-        self->created_.emplace_back(spec.name);
+        lmdb::dbi_open(txn.get(), name.c_str(), spec.flags | MDB_CREATE, &dbi);
+        self->created_.push_back(name);
       } else if (rc != MDB_SUCCESS) {
         lmdb::error::raise("mdb_dbi_open", rc);
       }
-      self->dbs_.*(spec.member) = dbi;
+      self->dbis_.emplace_back(name, dbi);
     }
     txn.commit();
   } catch (const MapResized&) {
@@ -420,6 +401,13 @@ Txn Environment::begin(bool write) const {
     reader_check();
     return Txn(env_, write);
   }
+}
+
+MDB_dbi Environment::dbi(const DatabaseSpec& database) const {
+  for (const auto& [name, handle] : dbis_) {
+    if (name == database.name) return handle;
+  }
+  throw std::logic_error("database '" + std::string(database.name) + "' was not opened");
 }
 
 std::pair<MDB_dbi, bool> Environment::open_database(const std::string& name) {

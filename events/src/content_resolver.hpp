@@ -17,8 +17,8 @@
 
 #include <planning/events.hpp>
 
-#include "engine/src/event_log.hpp"
-#include "engine/src/lmdb_env.hpp"
+#include "events/src/event_log.hpp"
+#include "events/src/lmdb_env.hpp"
 #include "events/src/event_codec.hpp"
 
 namespace planning::detail {
@@ -61,23 +61,5 @@ class ContentResolver final : public ContentSource {
   std::unordered_map<std::string_view, std::list<Entry>::iterator> by_session_;
   std::size_t bytes_ = 0;
 };
-
-// The latest event of the session (at most `stream_version`) that set its
-// content, with how that content is stored; nullopt when none did.
-struct ContentEvent {
-  std::uint64_t sequence = 0;
-  StoredContent stored;
-};
-Result<std::optional<ContentEvent>> latest_content_event(const Txn& txn, const Databases& dbs,
-                                                         const EventLog& log,
-                                                         std::string_view session_id,
-                                                         std::uint32_t stream_version);
-
-// The base a new content event of `state` is stored against (its current
-// content and the event that set it); nullopt when it has none to delta against,
-// or when its stream cannot be read (the new event is then a self-contained
-// keyframe: a damaged stream never blocks a write). Views state.content.
-std::optional<ContentBase> content_base_for(const Txn& txn, const Databases& dbs,
-                                            const EventLog& log, const Session& state);
 
 }  // namespace planning::detail
