@@ -143,7 +143,7 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
   }
   const std::filesystem::path scratch_path = scratch_dir->path;
   try {
-    Options scratch_options;
+    detail::StorageOptions scratch_options;
     scratch_options.path = scratch_path;
     scratch_options.durability = Durability::no_sync;
     scratch_options.initial_map_size = std::size_t{64} << 20;

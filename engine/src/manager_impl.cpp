@@ -99,7 +99,16 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
     if (auto id = store_identity(o.path); id && registry.contains(*id)) {
       return std::unexpected(already_open(o.path));  // LMDB never saw the path
     }
-    auto env = detail::Environment::open(o, detail::store_databases());  // may create the directory
+    detail::StorageOptions storage{.path = o.path,
+                                   .create_if_missing = o.create_if_missing,
+                                   .logger = o.logger,
+                                   .durability = o.durability,
+                                   .initial_map_size = o.initial_map_size,
+                                   .max_map_size = o.max_map_size,
+                                   .max_readers = o.max_readers,
+                                   .read_only = o.read_only,
+                                   .structure_check = o.structure_check};
+    auto env = detail::Environment::open(storage, detail::store_databases());  // may create the directory
     if (!env) return std::unexpected(env.error());
     auto id = store_identity(o.path);
     if (!id) return fail(ErrorCode::storage, "cannot stat " + o.path.string() + " after opening it");

@@ -175,7 +175,7 @@ Result<SalvageReport> salvage_into(const std::filesystem::path& damaged_store,
   const auto candidates = find_frames(mapped.bytes(), report.frames_found);
   report.damaged_head = find_head(mapped.bytes());
 
-  Options options;
+  detail::StorageOptions options;
   options.path = new_store;
   options.durability = Durability::full;
   std::vector<Event> beyond;
@@ -259,7 +259,9 @@ Result<SalvageReport> salvage_into(const std::filesystem::path& damaged_store,
 
   // Projections come from a replay of the recovered log; the result must verify.
   {
-    auto manager = SessionManager::open(options);
+    Options manager_options;
+    manager_options.path = new_store;
+    auto manager = SessionManager::open(manager_options);
     if (!manager) return std::unexpected(manager.error());
     auto verified = (*manager)->verify();
     if (!verified) return std::unexpected(verified.error());

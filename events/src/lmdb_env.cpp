@@ -186,7 +186,7 @@ std::string cover_last_page(MDB_env* env, const Logger& logger) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Environment>> Environment::open(const Options& options,
+Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& options,
                                                        std::span<const DatabaseSpec> databases) {
   std::unique_ptr<Environment> self(new Environment());
   self->path_ = options.path;

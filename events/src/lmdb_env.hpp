@@ -25,10 +25,11 @@
 #include <pthread.h>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <lmdb++.h>
 
-#include <planning/options.hpp>
+#include <planning/storage.hpp>
 #include <planning/result.hpp>
 
 #include "events/src/lmdb_check.hpp"
@@ -95,6 +96,20 @@ void kv_scan_dups(const Txn& txn, MDB_dbi dbi, std::string_view key, bool descen
                   const std::function<bool(std::string_view)>& visit);
 std::uint64_t kv_count(const Txn& txn, MDB_dbi dbi);
 
+// How to open an environment (the engine fills it from planning::Options, whose
+// fields of the same names document each one).
+struct StorageOptions {
+  std::filesystem::path path;
+  bool create_if_missing = true;
+  Logger logger;
+  Durability durability = Durability::full;
+  std::size_t initial_map_size = std::size_t{64} << 20;
+  std::size_t max_map_size = std::size_t{1} << 40;
+  unsigned max_readers = 126;
+  bool read_only = false;
+  StructureCheck structure_check = StructureCheck::roots;
+};
+
 // A named database: its name (part of the format, docs/FORMAT.md) and its LMDB
 // flags. Each owner declares its databases once, as constants: the log in
 // event_log.hpp, the projections in projections/src/databases.hpp. The
@@ -140,7 +155,7 @@ class Environment {
  public:
   // Opens or creates the environment in options.path (files mode 0600) and
   // the named `databases` (creating missing ones unless read-only).
-  static Result<std::unique_ptr<Environment>> open(const Options& options,
+  static Result<std::unique_ptr<Environment>> open(const StorageOptions& options,
                                                    std::span<const DatabaseSpec> databases);
   ~Environment();
 
@@ -179,7 +194,7 @@ class Environment {
   // the map from moving); pointers into the map stay valid.
   void release_mapped_pages(const Txn& live) const;
   const std::filesystem::path& path() const noexcept { return path_; }
-  // Opened with Options::read_only (MDB_RDONLY): writes fail.
+  // Opened read-only (MDB_RDONLY): writes fail.
   bool read_only() const noexcept { return read_only_; }
   // Checks data.mdb's LMDB structure (lmdb_check.hpp) for the snapshot of
   // `snapshot`, or of a read transaction of its own.

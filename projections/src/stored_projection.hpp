@@ -9,6 +9,7 @@
 #include <string>
 
 #include <planning/events.hpp>
+#include <planning/projection.hpp>
 
 #include "events/src/lmdb_env.hpp"
 

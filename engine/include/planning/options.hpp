@@ -12,32 +12,12 @@
 
 #include <planning/model.hpp>
 #include <planning/projection.hpp>
+#include <planning/storage.hpp>
 
 namespace planning {
 
-enum class LogLevel : std::uint8_t { debug, info, warning, error };
-std::string_view to_string(LogLevel level) noexcept;
-
-// Called from whichever thread logs; must be thread-safe. Must not throw (a throw
-// is swallowed).
-using Logger = std::function<void(LogLevel level, std::string_view message)>;
 // Injectable clock (tests). Must be thread-safe.
 using Clock = std::function<Timestamp()>;
-
-// What a commit promises on return (see docs/RELIABILITY.md).
-enum class Durability : std::uint8_t {
-  full,          // fsync data and meta page: survives process and system crash (default)
-  no_meta_sync,  // MDB_NOMETASYNC: a system crash may lose the last commits; stays consistent
-  no_sync,       // MDB_NOSYNC: a system crash may corrupt; process crashes lose nothing
-};
-
-// How much of data.mdb's LMDB structure open() checks before LMDB reads it
-// (docs/RELIABILITY.md, "Damaged LMDB pages"). LMDB 0.9 has no page checksums:
-// a damaged page header can crash liblmdb itself, so damage is looked for first.
-enum class StructureCheck : std::uint8_t {
-  roots,  // both meta pages, the main database and each database's root page (a few reads)
-  full,   // every branch, leaf and overflow page header of every database (reads each tree page)
-};
 
 struct Options {
   // Directory holding data.mdb / lock.mdb. Created (mode 0700) when missing and

@@ -1,5 +1,5 @@
 // Names of log levels (LogLevel).
-#include <planning/options.hpp>
+#include <planning/storage.hpp>
 
 namespace planning {
 
