@@ -500,6 +500,30 @@ std::size_t locks_held_on(const std::filesystem::path& file) {
 // closed, would drop the first handle's locks, and the next process could then
 // reset the lock table under a live writer. The refusal must come before LMDB
 // sees the path, whichever spelling of the path names the store.
+TEST_CASE("SessionRecovery::apply checks its actor like every other write", "[recovery][stale]") {
+  TempDir dir;
+  ManualClock clock;
+  auto manager = open_store(test_options(dir, &clock));
+  CreateRequest r;
+  r.title = "stale";
+  const auto id = PLAN_OK(manager->create(r)).id;
+  clock.advance(8 * 24h);
+  auto report = PLAN_OK(SessionRecovery::find_stale(*manager));
+  REQUIRE(report.recommendations.size() == 1);
+  const auto head = head_of(*manager);
+
+  for (const std::string by : {std::string("\xff\xfe not UTF-8"), std::string(4096, 'a')}) {
+    auto applied = SessionRecovery::apply(*manager, report, by);
+    REQUIRE_FALSE(applied);
+    CHECK(applied.error().code == ErrorCode::invalid_argument);
+    CHECK_THAT(applied.error().message, Catch::Contains("actor"));
+    CHECK(head_of(*manager) == head);  // nothing appended
+    CHECK(PLAN_OK(manager->get(id)).status == Status::active);
+  }
+  CHECK(PLAN_OK(SessionRecovery::apply(*manager, report, "ops-bot")) == 1);
+  CHECK(PLAN_OK(manager->get(id)).updated_by == "ops-bot");
+}
+
 TEST_CASE("opening a store that is already open in this process is refused", "[recovery]") {
   TempDir dir;
   Options options = test_options(dir);

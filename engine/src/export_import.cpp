@@ -4,6 +4,7 @@
 
 #include <istream>
 #include <map>
+#include <unordered_map>
 #include <ostream>
 
 #include <date/date.h>
@@ -78,10 +79,6 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
       return fail(ErrorCode::invalid_argument,
                   fmt::format("line {}: {}", line_number, event.error().message));
     }
-    if (auto v = detail::validate_event_fields(*event); !v) {
-      return fail(ErrorCode::invalid_argument,
-                  fmt::format("line {}: {}", line_number, v.error().message));
-    }
     if (auto t = check_import_time(event->timestamp, now); !t) {
       return fail(ErrorCode::invalid_argument,
                   fmt::format("line {}: {}", line_number, t.error().message));
@@ -100,92 +97,32 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
     try {
       result = impl_->env->write([&](Txn& txn) -> Result<std::uint64_t> {
         committed.clear();
-        detail::LogHead head = impl_->log->head(txn);
-        std::int64_t last_time = INT64_MIN;
-        if (head.sequence != 0) {
-          auto frame = impl_->log->frame(txn, head.sequence);
-          if (frame) {
-            auto h = detail::peek_header(head.sequence, *frame);
-            if (h) last_time = h->timestamp_ns;
-          }
-        }
-        std::map<std::string, std::optional<Session>> states;
-        std::map<std::uint64_t, std::string> content_events;  // seq -> session (this import)
+        // Recorded events enter through the one write door, which checks each
+        // against the log (sequence, chain, time, checksum) and the session
+        // rules; a rejected event aborts the whole import.
+        impl_->door->begin(txn, /*defer=*/true);
+        std::unordered_map<std::string, std::optional<Session>> states;
         for (std::size_t i = 0; i < events.size(); ++i) {
           Event e = events[i];
-          const std::string where = fmt::format("event {} (line {})", e.sequence, line_numbers[i]);
-          if (e.sequence != head.sequence + 1) {
-            return fail(ErrorCode::invalid_argument,
-                        fmt::format("{}: expected sequence {} (imports continue the log head)",
-                                    where, head.sequence + 1));
-          }
-          // Every schema this build reads imports, in the schema it was exported
-          // in: the checksums and the hash chain cover that schema's canonical form.
-          if (e.schema_version != detail::kCurrentSchemaVersion &&
-              e.schema_version != detail::kFullContentSchemaVersion) {
-            return fail(ErrorCode::invalid_argument,
-                        fmt::format("{}: schema version {} is not one this build reads ({} to {})",
-                                    where, e.schema_version, detail::kFullContentSchemaVersion,
-                                    detail::kCurrentSchemaVersion));
-          }
-          if (e.timestamp.time_since_epoch().count() < last_time) {
-            return fail(ErrorCode::invalid_argument, where + ": timestamp goes backwards");
-          }
-          last_time = e.timestamp.time_since_epoch().count();
           auto [it, inserted] = states.try_emplace(e.session_id);
           if (inserted) it->second = impl_->load(txn, e.session_id);
-          // An id is never used twice, not even after its session was removed.
-          if (e.type == EventType::session_created &&
-              (!inserted || detail::kv_get(txn, impl_->env->dbi(detail::StreamsDatabases::records),
-                                           detail::stream_key(e.session_id, 1)))) {
-            return fail(ErrorCode::invalid_argument,
-                        where + ": session id " + e.session_id + " was used before");
+          bool wrote = false;
+          auto entered = impl_->door->enter(txn, e, it->second,
+                                            detail::WriteDoor::Origin::recorded, wrote);
+          if (!entered) {
+            // A rejected event is bad input; a failing store stays what it is.
+            const ErrorCode code = entered.error().code == ErrorCode::storage ||
+                                           entered.error().code == ErrorCode::corruption
+                                       ? entered.error().code
+                                       : ErrorCode::invalid_argument;
+            return fail(code,
+                        fmt::format("event {} (line {}): {}", events[i].sequence, line_numbers[i],
+                                    entered.error().message));
           }
-          if (auto check = detail::check_event(it->second, e); !check) {
-            return fail(ErrorCode::invalid_argument, where + ": " + check.error().message);
-          }
-          if (const auto* vc = std::get_if<VersionCreated>(&e.payload)) {
-            bool ok = vc->content_seq == 0;
-            if (ok) {
-            } else if (auto found = content_events.find(vc->content_seq); found != content_events.end()) {
-              ok = found->second == e.session_id;
-            } else if (vc->content_seq < e.sequence) {
-              if (auto frame = impl_->log->frame(txn, vc->content_seq)) {
-                auto header = detail::peek_header(vc->content_seq, *frame);
-                auto stored = detail::peek_stored_content(vc->content_seq, *frame);
-                ok = header && stored && header->session_id == e.session_id && stored->has_value();
-              }
-            }
-            if (!ok) {
-              return fail(ErrorCode::invalid_argument,
-                          where + ": content_seq does not name a content event of this session");
-            }
-          }
-          const Hash256 recorded_prev = e.prev_hash;
-          const std::uint64_t recorded_checksum = e.payload_checksum;
-          // Stored compactly by this build's encoder. The payload checksum and the
-          // hash chain cover the canonical form (full content), so the export's
-          // carry over whatever encoder or zstd version wrote it (FORMAT.md §5).
-          std::optional<detail::ContentBase> base;
-          if (it->second && detail::content_of(e) != nullptr) {
-            base = detail::content_base_for(txn, *impl_->env, *impl_->log, *it->second);
-          }
-          const std::string frame =
-              impl_->log->append(txn, e, base ? &*base : nullptr, e.schema_version);
-          if (e.prev_hash != recorded_prev) {
-            return fail(ErrorCode::invalid_argument,
-                        where + ": prev_hash does not continue the hash chain");
-          }
-          if (e.payload_checksum != recorded_checksum) {
-            return fail(ErrorCode::invalid_argument,
-                        where + ": payload_checksum does not match the event's content");
-          }
-          impl_->projections->apply_new_event(txn, e, head.sequence);
-          if (detail::content_of(e) != nullptr) content_events[e.sequence] = e.session_id;
           detail::fold(it->second, e);
-          head.sequence = e.sequence;
           committed.push_back(std::move(e));
         }
+        impl_->door->end(txn);
         return static_cast<std::uint64_t>(committed.size());
       });
     } catch (...) {

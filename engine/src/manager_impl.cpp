@@ -144,6 +144,7 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
 
     impl->projections = std::make_unique<detail::ProjectionSet>(*impl->env, *impl->log);
     impl->projections->add_builtins();
+    impl->door = std::make_unique<detail::WriteDoor>(*impl->env, *impl->log, *impl->projections);
     std::set<std::string> names;
     for (const auto& user : o.projections) {
       if (!user) return fail(ErrorCode::invalid_argument, "Options::projections holds a null");

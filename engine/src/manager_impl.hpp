@@ -22,6 +22,7 @@
 #include <planning/version.hpp>
 
 #include "engine/src/uuid.hpp"
+#include "engine/src/write_door.hpp"
 #include "events/src/event_codec.hpp"
 #include "events/src/event_log.hpp"
 #include "events/src/lmdb_env.hpp"
@@ -164,6 +165,8 @@ class SessionManager::Impl {
   std::mutex write_mutex;
   mutable std::shared_mutex projections_mutex;
   std::unique_ptr<detail::ProjectionSet> projections;
+  // Every event enters through it (write_door.hpp); used with write_mutex held.
+  std::unique_ptr<detail::WriteDoor> door;
 
   // Group commit: guarded by group_mutex.
   std::mutex group_mutex;

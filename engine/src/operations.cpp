@@ -56,13 +56,10 @@ Result<SessionManager::Impl::WriteOp> SessionManager::Impl::prepare(WriteBatch::
                              o.create.repository_path, o.create.repository_url,
                              o.create.working_directory, o.create.initial_content,
                              *metadata};
-      op.decide = [this, id = op.session_id, created = std::move(created)](
-                      const std::optional<Session>& current, const Txn& txn) -> Decision {
-        // A UUIDv7 collision is practically impossible; never reuse an id, even
-        // one whose session was removed.
-        if (current || detail::kv_get(txn, env->dbi(detail::StreamsDatabases::records), detail::stream_key(id, 1))) {
-          return fail(ErrorCode::conflict, "generated id " + id + " is already taken; retry");
-        }
+      // A UUIDv7 collision is practically impossible; the write door refuses a
+      // used id (conflict), even one whose session was removed.
+      op.decide = [created = std::move(created)](const std::optional<Session>&,
+                                                 const Txn&) -> Decision {
         return EventPayload{created};
       };
       break;

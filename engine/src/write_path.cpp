@@ -20,7 +20,6 @@
 
 #include <fmt/format.h>
 
-#include "events/src/content_resolver.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/session_fold.hpp"
@@ -129,7 +128,8 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
         // written once, per transaction (not per event); without nested
         // transactions the sessions, indexes and statistics records are
         // written once too, and each session is decoded once (`states`).
-        projections->begin_appends(txn, log->head(txn).sequence, !isolated);
+        // Every event enters through the one write door (write_door.hpp).
+        door->begin(txn, !isolated);
         TxnStates states;
         auto remember = [&](const PendingWrite& w) {
           if (!w.event) return;  // a no-op changed nothing
@@ -149,7 +149,7 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
           }
           remember(*w);
         }
-        projections->end_appends(txn, log->head(txn).sequence);
+        door->end(txn);
       });
       break;
     } catch (const PartialWrite&) {
@@ -193,33 +193,15 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     if (!decision) return std::unexpected(decision.error());
     if (!*decision) return std::pair{*state, std::optional<Event>{}};  // nothing changes
 
-    const detail::LogHead head = log->head(txn);
     Event event;
     event.session_id = op.session_id;
     event.stream_version = (state ? state->stream_version : 0) + 1;
     event.actor = op.actor;
     event.payload = std::move(**decision);
     event.type = event_type_of(event.payload);
-    // Timestamps never go backwards in log order, whatever the clock does.
     event.timestamp = now();
-    if (head.sequence != 0) {
-      if (auto frame = log->frame(txn, head.sequence)) {
-        auto header = detail::peek_header(head.sequence, *frame);
-        if (!header) return std::unexpected(header.error());
-        event.timestamp =
-            std::max(event.timestamp, Timestamp{std::chrono::nanoseconds{header->timestamp_ns}});
-      }
-    }
-    if (auto check = detail::check_event(state, event); !check) {
-      return std::unexpected(check.error());
-    }
-    std::optional<detail::ContentBase> base;
-    if (state && detail::content_of(event) != nullptr) {
-      base = detail::content_base_for(txn, *env, *log, *state);
-    }
-    wrote = true;  // from here on a failure leaves partial writes in `txn`
-    log->append(txn, event, base ? &*base : nullptr);
-    projections->apply_appended(txn, event);  // begin_appends ran in commit_group
+    auto entered = door->enter(txn, event, state, detail::WriteDoor::Origin::decided, wrote);
+    if (!entered) return std::unexpected(entered.error());
     // A removal returns the last state: only then is the session copied.
     std::optional<Session> last;
     if (event.type == EventType::session_removed) last = state;
