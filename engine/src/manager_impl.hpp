@@ -1,6 +1,6 @@
 // SessionManager's private state, shared by the files that implement it:
-// manager_impl.cpp (open, helpers), write_path.cpp (group commit, the append),
-// operations.cpp (requests to write ops), session_manager.cpp and
+// manager_impl.cpp (open, helpers), write_path.cpp (group commit; each event
+// enters through write_door.cpp), operations.cpp (requests to write ops), session_manager.cpp and
 // session_reads.cpp (the public calls), audit.cpp, recovery.cpp and
 // export_import.cpp.
 #pragma once

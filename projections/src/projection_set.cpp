@@ -241,13 +241,6 @@ void ProjectionSet::end_appends(const Txn& txn, std::uint64_t head) {
   for (const auto& p : projections_) write_checkpoint(txn, *p, head);
 }
 
-void ProjectionSet::apply_new_event(const Txn& txn, const Event& event,
-                                    std::uint64_t head_before) {
-  begin_appends(txn, head_before, false);
-  apply_appended(txn, event);
-  end_appends(txn, event.sequence);
-}
-
 std::vector<ProjectionInfo> ProjectionSet::info(const Txn& txn) const {
   std::vector<ProjectionInfo> out;
   for (const auto& p : projections_) {

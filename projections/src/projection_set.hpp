@@ -67,8 +67,6 @@ class ProjectionSet {
   void begin_appends(const Txn& txn, std::uint64_t head, bool defer);
   void apply_appended(const Txn& txn, const Event& event) const;
   void end_appends(const Txn& txn, std::uint64_t head);
-  // All three for one event (sequence head_before + 1).
-  void apply_new_event(const Txn& txn, const Event& event, std::uint64_t head_before);
 
   std::vector<ProjectionInfo> info(const Txn& txn) const;
 

@@ -125,7 +125,9 @@ struct Event {
   std::string session_id;
   std::uint32_t stream_version = 0;  // 1 for a session's first event
   EventType type = EventType::session_created;
-  std::uint16_t schema_version = 1;  // Cereal class version of the payload as stored
+  // Cereal class version of the payload as stored: the log sets it when it
+  // appends (2 for every new event); an imported event keeps its own (1 or 2).
+  std::uint16_t schema_version = 1;
   Timestamp timestamp{};
   std::string actor;
   std::uint64_t payload_checksum = 0;  // XXH3-64 of the canonical payload (FORMAT.md §2.2)
