@@ -512,7 +512,7 @@ TEST_CASE("SessionRecovery::apply checks its actor like every other write", "[re
   REQUIRE(report.recommendations.size() == 1);
   const auto head = head_of(*manager);
 
-  for (const std::string by : {std::string("\xff\xfe not UTF-8"), std::string(4096, 'a')}) {
+  for (const std::string& by : {std::string("\xff\xfe not UTF-8"), std::string(4096, 'a')}) {
     auto applied = SessionRecovery::apply(*manager, report, by);
     REQUIRE_FALSE(applied);
     CHECK(applied.error().code == ErrorCode::invalid_argument);
