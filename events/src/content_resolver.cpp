@@ -30,8 +30,12 @@ Result<DecodedEvent> ContentResolver::decode_stored(const Txn& txn, std::uint64_
 
 Result<Event> ContentResolver::decode(const Txn& txn, std::uint64_t sequence,
                                       std::string_view frame) {
-  auto decoded = decode_stored(txn, sequence, frame);
+  const Txn* saved = txn_;
+  txn_ = &txn;
+  auto decoded = decode_event_checked(sequence, frame, this);  // no chain hash wanted
+  txn_ = saved;
   if (!decoded) return std::unexpected(decoded.error());
+  if (decoded->stored) remember(decoded->event, decoded->stored->depth);
   return std::move(decoded->event);
 }
 
@@ -47,7 +51,7 @@ Result<std::string> ContentResolver::content(const Txn& txn, std::uint64_t seque
   if (!event) return std::unexpected(event.error());
   const std::string* text = content_of(*event);
   if (text == nullptr) return corrupt(sequence, "was expected to carry content");
-  return *text;
+  return std::move(*const_cast<std::string*>(text));  // `event` is ours and dies here
 }
 
 Result<std::string> ContentResolver::base_content(std::string_view session_id,

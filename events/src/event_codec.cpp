@@ -163,7 +163,8 @@ Result<EventPayload> decode_payload(std::uint64_t sequence, EventType type,
 
 // What decode_impl does with stored content.
 enum class ContentMode {
-  resolve,   // text back in the payload; the canonical payload checked
+  resolve,   // text back in the payload; the canonical payload checked and kept (chain_hash)
+  checked,   // text back in the payload; the canonical payload checked, not kept
   base,      // text back in the payload; a keyframe or delta checked by its own XXH3-64
   describe,  // content field left as stored; a keyframe or delta not checked
 };
@@ -172,6 +173,37 @@ enum class ContentMode {
 // text (resolve, base) or only described (describe).
 Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
                                  ContentSource* source, ContentMode mode);
+
+// The payload checksum of the canonical payload of `event`, whose stored
+// payload `stored_payload` holds `blob` (a keyframe or delta) as its content
+// field and whose content field now holds `text`, computed without building
+// the canonical payload: the canonical payload is the stored one with that
+// field (Cereal: size tag in the archive's byte order, then the bytes)
+// replaced by the raw form of `text` (kind 0 ‖ u64 BE length ‖ text). nullopt
+// when the field cannot be located (then the caller builds the canonical
+// payload instead).
+std::optional<std::uint64_t> spliced_canonical_checksum(const Event& event,
+                                                        std::string_view stored_payload,
+                                                        std::string_view blob,
+                                                        std::string_view text) {
+  if (stored_payload.empty() || blob.size() < 9) return std::nullopt;
+  const std::size_t at = stored_payload.rfind(blob);
+  if (at == std::string_view::npos || at < 8) return std::nullopt;
+  const bool little = stored_payload[0] == 1;  // the archive's byte order flag
+  auto size_tag = [little](std::uint64_t n) {
+    std::string tag(8, '\0');
+    for (std::size_t i = 0; i < 8; ++i) {
+      tag[little ? i : 7 - i] = static_cast<char>(n >> (8 * i));
+    }
+    return tag;
+  };
+  if (stored_payload.substr(at - 8, 8) != size_tag(blob.size())) return std::nullopt;
+  std::string raw_header(1, static_cast<char>(ContentKind::raw));
+  put_be<std::uint64_t>(raw_header, text.size());
+  const std::string canonical_tag = size_tag(raw_header.size() + text.size());
+  return checksum64({event.session_id, event.actor, stored_payload.substr(0, at - 8),
+                     canonical_tag, raw_header, text, stored_payload.substr(at + blob.size())});
+}
 
 bool known_type(std::uint16_t raw) { return raw >= 1 && raw <= 9; }
 
@@ -313,8 +345,8 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
   e.actor = std::string(frame.substr(kFrameHeaderSize + session_len, actor_len));
   e.payload_checksum = get_be<std::uint64_t>(frame, kOffChecksum);
   std::memcpy(e.prev_hash.data(), frame.data() + kOffPrevHash, e.prev_hash.size());
-  auto payload = decode_payload(sequence, e.type, e.schema_version,
-                                frame.substr(kFrameHeaderSize + session_len + actor_len));
+  const std::string_view stored_payload = frame.substr(kFrameHeaderSize + session_len + actor_len);
+  auto payload = decode_payload(sequence, e.type, e.schema_version, stored_payload);
   if (!payload) return std::unexpected(payload.error());
   e.payload = std::move(*payload);
 
@@ -357,7 +389,23 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
         }
         base = std::move(*resolved);
       }
-      *content = load_content(stored, base);
+      std::string text = load_content(stored, base);
+      if (mode == ContentMode::checked) {
+        // The checksum over the stored payload with the text spliced in; on a
+        // mismatch (or a field it cannot place) the canonical payload is built
+        // and checked instead, so the splice can only save work, never pass a
+        // payload the full check would refuse.
+        const std::string blob = std::move(*content);
+        *content = std::move(text);
+        stored.body = {};
+        if (spliced_canonical_checksum(e, stored_payload, blob, *content) != e.payload_checksum &&
+            payload_checksum(e, canonical_payload(e.payload, e.schema_version)) !=
+                e.payload_checksum) {
+          return corrupt(sequence, "payload checksum mismatch (canonical payload)");
+        }
+      } else {
+        *content = std::move(text);
+      }
       if (mode == ContentMode::resolve) {
         std::string canonical = canonical_payload(e.payload, e.schema_version);
         if (payload_checksum(e, canonical) != e.payload_checksum) {
@@ -393,9 +441,14 @@ Result<DecodedEvent> decode_event_stored(std::uint64_t sequence, std::string_vie
 
 Result<Event> decode_event(std::uint64_t sequence, std::string_view frame,
                            ContentSource* source) {
-  auto decoded = decode_impl(sequence, frame, source, ContentMode::resolve);
+  auto decoded = decode_impl(sequence, frame, source, ContentMode::checked);
   if (!decoded) return std::unexpected(decoded.error());
   return std::move(decoded->event);
+}
+
+Result<DecodedEvent> decode_event_checked(std::uint64_t sequence, std::string_view frame,
+                                          ContentSource* source) {
+  return decode_impl(sequence, frame, source, ContentMode::checked);
 }
 
 Result<std::optional<StoredContent>> peek_stored_content(std::uint64_t sequence,

@@ -87,6 +87,13 @@ struct DecodedEvent {
 Result<DecodedEvent> decode_event_stored(std::uint64_t sequence, std::string_view frame,
                                          ContentSource* source);
 
+// decode_event_stored without keeping the canonical payload (no chain_hash):
+// every check is made, the payload checksum over the stored payload with the
+// text spliced in where the content field was (no canonical payload is built
+// unless that differs).
+Result<DecodedEvent> decode_event_checked(std::uint64_t sequence, std::string_view frame,
+                                          ContentSource* source);
+
 // The content a delta base supplies: decode_event_stored without rebuilding the
 // canonical payload of a keyframe or delta (its text is still checked against the
 // XXH3-64 the stored content records; the payload checksum of the event being
