@@ -29,3 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The Node.js package's npm dependencies, from its lock file (its addon is built
+# by scripts/test.sh); installed again only when the lock file changed.
+(
+  cd "$(dirname "$0")/../bindings/node"
+  if ! cmp -s package-lock.json node_modules/.installed-lock.json 2>/dev/null; then
+    npm_config_nodedir=/usr npm ci --no-audit --no-fund --ignore-scripts
+    cp package-lock.json node_modules/.installed-lock.json
+  fi
+)

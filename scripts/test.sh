@@ -18,3 +18,5 @@ else
   bash .ci/check-labels.sh build unit
   ctest --test-dir build -j2 --output-on-failure -LE slow
 fi
+# The Node.js package (bindings/node): its addon, linked to the engine just built; tsc; node --test.
+bash bindings/node/run-tests.sh --engine-build build
