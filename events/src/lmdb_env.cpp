@@ -392,6 +392,11 @@ Txn Environment::begin(bool write) const {
   // A reader process killed mid-snapshot pins pages until its slot is cleared,
   // so every write transaction first clears dead readers' slots (mdb_reader_check).
   // The cost is one scan of the reader table: small next to a commit.
+  if (write && read_only_) {
+    // LMDB would say only "Permission denied".
+    throw std::runtime_error("store " + path_.string() +
+                             " was opened read-only (Options::read_only): writes are refused");
+  }
   if (write) reader_check();
   try {
     return Txn(env_, write);

@@ -30,6 +30,7 @@ std::vector<std::string> finish_child(ChildProcess& child, const Options& option
 
 using test::ManualClock;
 using test::TempDir;
+using test::open_store;
 
 std::string file_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -134,6 +135,34 @@ TEST_CASE("a read-only open works for a user who can only read the store and cha
   // Not a byte changed, nothing created.
   CHECK(file_bytes(options.path / "data.mdb") == before);
   CHECK(names_in(options.path) == names_before);
+}
+
+TEST_CASE("every write to a read-only open says the store is read-only and changes nothing",
+          "[read_only]") {
+  TempDir dir;
+  Options options = test_options(dir);
+  std::string id;
+  {
+    auto m = open_store(options);
+    id = PLAN_OK(m->create({.title = "kept"})).id;
+  }
+  const auto before = file_bytes(options.path / "data.mdb");
+  options.read_only = true;
+  auto m = open_store(options);
+  auto check = [](const Error& e) {
+    CHECK(e.code == ErrorCode::storage);
+    CHECK_THAT(e.message, Catch::Contains("opened read-only"));
+  };
+  check(PLAN_ERR(m->create({.title = "must not land"})));
+  check(PLAN_ERR(m->update(id, {.content = "no"})));
+  WriteBatch batch;
+  batch.archive(id);
+  check(PLAN_ERR(m->apply_batch(batch)));
+  std::istringstream empty_import("{}\n");
+  CHECK_FALSE(m->import_events(empty_import).has_value());
+  check(PLAN_ERR(m->rebuild_projections()));
+  CHECK(PLAN_OK(m->get(id)).title == "kept");
+  CHECK(file_bytes(options.path / "data.mdb") == before);
 }
 
 TEST_CASE("a read-only open reports an empty data.mdb and leaves it empty", "[read_only]") {

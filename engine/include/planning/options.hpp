@@ -44,7 +44,7 @@ struct Options {
   // see them as they are; verify() reports them). A store whose lock file cannot
   // be opened for writing (read-only media, another user's store) is read
   // without LMDB's lock (MDB_NOLOCK): then no writer may run meanwhile. Writes
-  // fail with ErrorCode::storage.
+  // fail with ErrorCode::storage ("... was opened read-only ...").
   bool read_only = false;
   StructureCheck structure_check = StructureCheck::roots;
 };
