@@ -3,18 +3,15 @@
 #include <planning/session_manager.hpp>
 
 #include <istream>
-#include <map>
 #include <unordered_map>
 #include <ostream>
 
 #include <date/date.h>
 #include <fmt/format.h>
 
-#include "events/src/content_resolver.hpp"
 #include "engine/src/manager_impl.hpp"
 #include "engine/src/validation.hpp"
 #include "events/src/event_codec.hpp"
-#include "events/src/hashing.hpp"
 #include "projections/src/session_fold.hpp"
 
 namespace planning {
