@@ -153,10 +153,10 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
     detail::EventLog scratch_log(**scratch);
     auto scratch_projections = impl_->projections->clone_for(**scratch, scratch_log);
     // User projections' databases, opened before the snapshot is taken.
-    std::vector<std::tuple<std::string, MDB_dbi, MDB_dbi>> user_databases;
+    std::vector<std::tuple<std::string, detail::DerivedDbi, detail::DerivedDbi>> user_databases;
     for (const auto& user : impl_->projections->users()) {
-      user_databases.emplace_back(user.database, impl_->env->open_database(user.database).first,
-                                  (*scratch)->open_database(user.database).first);
+      user_databases.emplace_back(user.database, impl_->env->open_derived(user.database).first,
+                                  (*scratch)->open_derived(user.database).first);
     }
 
     for (int attempt = 0;; ++attempt) {
@@ -218,7 +218,7 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
             (*scratch)->write([&](Txn& txn) {
               for (const Event& e : chunk) {
                 std::optional<Session> state;
-                if (auto bytes = detail::kv_get(txn, (*scratch)->dbi(detail::SessionsDatabases::records), e.session_id)) {
+                if (auto bytes = detail::kv_get(txn, (*scratch)->dbi(txn, detail::SessionsDatabases::records), e.session_id)) {
                   state = detail::decode_session(*bytes);
                 }
                 if (auto check = detail::check_event(state, e); !check) {
@@ -249,10 +249,10 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
         // 2. Projections equal the fresh replay, and every checkpoint is at the
         //    head — of this same snapshot.
         (*scratch)->read([&](const Txn& fresh) {
-          report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbi(detail::SessionsDatabases::records));
+          report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbi(fresh, detail::SessionsDatabases::records));
           for (const auto& projection : impl_->projections->members()) {
             for (const detail::DatabaseSpec& database : projection->databases()) {
-              compare_database(live, impl_->env->dbi(database), fresh, (*scratch)->dbi(database),
+              compare_database(live, impl_->env->dbi(live, database), fresh, (*scratch)->dbi(fresh, database),
                                std::string(database.name), report.issues, kMaxIssues);
             }
           }
@@ -264,7 +264,7 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
             }
           }
           for (const auto& [database, live_dbi, scratch_dbi] : user_databases) {
-            compare_database(live, live_dbi, fresh, scratch_dbi, database, report.issues,
+            compare_database(live, live_dbi.in(live), fresh, scratch_dbi.in(fresh), database, report.issues,
                              kMaxIssues);
           }
         });
@@ -328,14 +328,14 @@ Result<std::optional<std::string>> SessionManager::projection_value(
   if (!impl_->projections->contains(database)) {
     return fail(ErrorCode::not_found, "no projection named '" + std::string(projection) + "'");
   }
-  std::optional<MDB_dbi> dbi;
+  std::optional<detail::DerivedDbi> dbi;
   for (const auto& user : impl_->projections->users()) {
-    if (user.database == database) dbi = impl_->env->open_database(database).first;
+    if (user.database == database) dbi = impl_->env->open_derived(database).first;
   }
   return impl_->read<std::optional<std::string>>(
       [&](const Txn& txn) -> Result<std::optional<std::string>> {
         if (key.empty() || key.size() > 400) return std::optional<std::string>{};
-        auto value = detail::kv_get(txn, *dbi, key);
+        auto value = detail::kv_get(txn, dbi->in(txn), key);
         if (!value) return std::optional<std::string>{};
         return std::optional<std::string>(std::string(*value));
       });
@@ -350,8 +350,8 @@ Result<StoreInfo> SessionManager::info() const {
     const auto head = impl_->log->head(txn);
     info.head_sequence = head.sequence;
     info.head_hash = head.hash;
-    info.sessions = detail::kv_count(txn, impl_->env->dbi(detail::SessionsDatabases::records));
-    info.versions = detail::kv_count(txn, impl_->env->dbi(detail::VersionsDatabases::records));
+    info.sessions = detail::kv_count(txn, impl_->env->dbi(txn, detail::SessionsDatabases::records));
+    info.versions = detail::kv_count(txn, impl_->env->dbi(txn, detail::VersionsDatabases::records));
     MDB_envinfo env_info{};
     ::mdb_env_info(impl_->env->handle(), &env_info);
     MDB_stat stat{};

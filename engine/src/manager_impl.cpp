@@ -136,10 +136,14 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
       return v;
     };
     auto format = o.read_only ? impl->env->read(stamp) : impl->env->write(stamp);
-    if (*format != kFormatVersion) {
+    // Format 1 differs only in having no "slots" database (slot 0 in force):
+    // readable as it is, upgraded by a rebuild into slot 1 when writable.
+    const bool upgradable = *format >= kOldestUpgradableFormat && *format < kFormatVersion;
+    if (*format != kFormatVersion && !upgradable) {
       return fail(ErrorCode::corruption,
-                  fmt::format("store {} has format version {}; this build reads version {}",
-                              o.path.string(), *format, kFormatVersion));
+                  fmt::format("store {} has format version {}; this build reads version {} and "
+                              "upgrades versions from {} on",
+                              o.path.string(), *format, kFormatVersion, kOldestUpgradableFormat));
     }
 
     impl->projections = std::make_unique<detail::ProjectionSet>(*impl->env, *impl->log);
@@ -156,7 +160,15 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
       impl->projections->add_user(user, false);
     }
     if (o.read_only) {
+      if (upgradable) {
+        impl->log_message(LogLevel::warning,
+                          fmt::format("store {} has format version {} (opened read-only, so it is "
+                                      "read as it is and not upgraded to {})",
+                                      o.path.string(), *format, kFormatVersion));
+      }
       impl->warn_about_stale_projections();  // read-only: nothing is caught up
+    } else if (upgradable) {
+      impl->upgrade_format(*format);
     } else {
       impl->projections->catch_up(o.replay_batch_events, {});
     }
@@ -164,6 +176,27 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
     return std::unexpected(detail::translate_exception(std::current_exception()));
   }
   return impl;
+}
+
+void SessionManager::Impl::upgrade_format(std::uint32_t from) {
+  const std::string path = options.path.string();
+  log_message(LogLevel::info,
+              fmt::format("upgrading store {} from format version {} to {}: rebuilding every "
+                          "projection from the log (the log is not changed)",
+                          path, from, kFormatVersion));
+  int logged_tenths = 0;
+  auto progress = [&](std::uint64_t done, std::uint64_t total) {
+    const int tenths = total == 0 ? 10 : static_cast<int>(done * 10 / total);
+    if (tenths <= logged_tenths) return;
+    logged_tenths = tenths;
+    log_message(LogLevel::info,
+                fmt::format("upgrading store {}: {} of {} events replayed", path, done, total));
+  };
+  projections->rebuild(options.replay_batch_events, progress, [&](const Txn& txn) {
+    log->set_format_version(txn, kFormatVersion);  // in the commit that switches slots
+  });
+  log_message(LogLevel::info, fmt::format("upgraded store {} to format version {}", path,
+                                          kFormatVersion));
 }
 
 SessionManager::Impl::~Impl() {
@@ -210,7 +243,7 @@ bool SessionManager::Impl::snapshot_is_current(const Txn& txn) const {
 }
 
 std::optional<Session> SessionManager::Impl::load(const Txn& txn, std::string_view id) const {
-  auto bytes = detail::kv_get(txn, env->dbi(detail::SessionsDatabases::records), id);
+  auto bytes = detail::kv_get(txn, env->dbi(txn, detail::SessionsDatabases::records), id);
   if (!bytes) return std::nullopt;
   return detail::decode_session(*bytes);
 }
@@ -235,7 +268,7 @@ Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& ses
                                               std::uint32_t number,
                                               detail::ContentResolver* resolver) const {
   if (auto c = detail::check_version_number(number); !c) return std::unexpected(c.error());
-  auto bytes = detail::kv_get(txn, env->dbi(detail::VersionsDatabases::records), detail::version_key(session.id, number));
+  auto bytes = detail::kv_get(txn, env->dbi(txn, detail::VersionsDatabases::records), detail::version_key(session.id, number));
   if (!bytes) {
     return fail(ErrorCode::not_found,
                 fmt::format("version {} of session {} not found (it has {})", number, session.id,
@@ -273,7 +306,7 @@ Result<Session> SessionManager::Impl::replay_session(
   bool existed = false;
   detail::ContentResolver resolver(*log);
   for (std::uint32_t sv = 1;; ++sv) {
-    auto seq_bytes = detail::kv_get(txn, env->dbi(detail::StreamsDatabases::records), detail::stream_key(id, sv));
+    auto seq_bytes = detail::kv_get(txn, env->dbi(txn, detail::StreamsDatabases::records), detail::stream_key(id, sv));
     if (!seq_bytes) break;
     const auto seq = detail::get_be<std::uint64_t>(*seq_bytes, 0);
     auto frame = log->frame(txn, seq);

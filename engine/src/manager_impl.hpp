@@ -151,6 +151,10 @@ class SessionManager::Impl {
 
  public:
   void log_message(LogLevel level, const std::string& message) const;
+  // Upgrades a writable store of format `from` (kOldestUpgradableFormat and
+  // up): rebuilds the projections into the slot not in force and stamps
+  // kFormatVersion in the commit that switches to it; progress goes to the logger.
+  void upgrade_format(std::uint32_t from);
 
   // Constant after open().
   Options options;

@@ -107,18 +107,18 @@ Result<std::vector<Session>> run_list(const Txn& txn, const Environment& env,
   // Empty values are not indexed ("no repository"): those filters are checked on
   // each candidate instead.
   if (f.repository_path && !f.repository_path->empty()) {
-    source = dup_source(env.dbi(IndexesDatabases::repo_path), string_key(*f.repository_path));
+    source = dup_source(env.dbi(txn, IndexesDatabases::repo_path), string_key(*f.repository_path));
   } else if (f.repository_url && !f.repository_url->empty()) {
-    source = dup_source(env.dbi(IndexesDatabases::repo_url), string_key(*f.repository_url));
+    source = dup_source(env.dbi(txn, IndexesDatabases::repo_url), string_key(*f.repository_url));
   } else if (f.project_id && !f.project_id->empty()) {
-    source = dup_source(env.dbi(IndexesDatabases::project), string_key(*f.project_id));
+    source = dup_source(env.dbi(txn, IndexesDatabases::project), string_key(*f.project_id));
   } else if (f.status.size() == 1) {
-    source = dup_source(env.dbi(IndexesDatabases::status), status_key(*f.status.begin()));
+    source = dup_source(env.dbi(txn, IndexesDatabases::status), status_key(*f.status.begin()));
   } else if (!f.status.empty()) {
     source = [&](bool desc, const std::function<bool(std::string_view)>& visit) {
       std::vector<std::string> keys;
       for (Status s : f.status) {
-        kv_scan_dups(txn, env.dbi(IndexesDatabases::status), status_key(s), false, [&](std::string_view k) {
+        kv_scan_dups(txn, env.dbi(txn, IndexesDatabases::status), status_key(s), false, [&](std::string_view k) {
           keys.emplace_back(k);
           return true;
         });
@@ -132,11 +132,11 @@ Result<std::vector<Session>> run_list(const Txn& txn, const Environment& env,
   } else if (!f.created_after && !f.created_before && (f.updated_after || f.updated_before)) {
     source_order = SourceOrder::updated;
     source = [&](bool desc, const std::function<bool(std::string_view)>& visit) {
-      scan_time_index(txn, env.dbi(IndexesDatabases::updated), f.updated_after, f.updated_before, desc, visit);
+      scan_time_index(txn, env.dbi(txn, IndexesDatabases::updated), f.updated_after, f.updated_before, desc, visit);
     };
   } else {
     source = [&](bool desc, const std::function<bool(std::string_view)>& visit) {
-      scan_time_index(txn, env.dbi(IndexesDatabases::created), f.created_after, f.created_before, desc, visit);
+      scan_time_index(txn, env.dbi(txn, IndexesDatabases::created), f.created_after, f.created_before, desc, visit);
     };
   }
 

@@ -82,7 +82,7 @@ Result<std::vector<Session>> SessionManager::find_by_repository(
 
 Result<Statistics> SessionManager::get_statistics() const {
   return impl_->read<Statistics>([&](const Txn& txn) -> Result<Statistics> {
-    const detail::Counters c = detail::read_counters(txn, impl_->env->dbi(detail::StatisticsDatabases::records));
+    const detail::Counters c = detail::read_counters(txn, impl_->env->dbi(txn, detail::StatisticsDatabases::records));
     Statistics s;
     s.active_sessions = c.active;
     s.paused_sessions = c.paused;
@@ -161,7 +161,7 @@ Result<std::uint64_t> SessionManager::scan_events(
       if (query.session_id) {
         // Walk the session's stream index instead of the whole log.
         while (chunk.size() < kChunk) {
-          auto seq_bytes = detail::kv_get(txn, impl_->env->dbi(detail::StreamsDatabases::records),
+          auto seq_bytes = detail::kv_get(txn, impl_->env->dbi(txn, detail::StreamsDatabases::records),
                                           detail::stream_key(*query.session_id, next_stream_version));
           if (!seq_bytes) {
             exhausted = true;

@@ -87,7 +87,7 @@ Result<void> WriteDoor::enter(const Txn& txn, Event& event, const std::optional<
   }
   // An id is never used twice, not even after its session was removed.
   if (event.type == EventType::session_created &&
-      (state || kv_get(txn, env_.dbi(StreamsDatabases::records), stream_key(event.session_id, 1)))) {
+      (state || kv_get(txn, env_.dbi(txn, StreamsDatabases::records), stream_key(event.session_id, 1)))) {
     return fail(origin == Origin::decided ? ErrorCode::conflict : ErrorCode::invalid_argument,
                 "session id " + event.session_id + " was used before");
   }

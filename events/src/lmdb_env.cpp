@@ -23,6 +23,13 @@
 
 namespace planning::detail {
 
+namespace {
+constexpr std::string_view kSlotInForceKey = "in_force";
+// Named databases one environment may open: the log's, both slots of each
+// derived database and of each user projection's.
+constexpr MDB_dbi kMaxDatabases = 256;
+}  // namespace
+
 // --- ResizeLock --------------------------------------------------------------
 
 ResizeLock::ResizeLock() {
@@ -51,7 +58,17 @@ Txn::Txn(MDB_env* env, MDB_txn* parent) {
   if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_txn_begin (nested)", rc);
 }
 
-Txn Txn::child() const { return Txn(::mdb_txn_env(handle_), handle_); }
+Txn Txn::child() const {
+  Txn nested(::mdb_txn_env(handle_), handle_);
+  nested.slot_ = slot_;
+  return nested;
+}
+
+std::string slot_name(std::string_view name, std::uint8_t slot) {
+  std::string out(name);
+  if (slot == 1) out += kSlotSuffix;
+  return out;
+}
 
 Txn::~Txn() {
   if (handle_ != nullptr) ::mdb_txn_abort(handle_);
@@ -240,7 +257,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
 
   try {
     lmdb::env_create(&self->env_);
-    lmdb::env_set_max_dbs(self->env_, 64);
+    lmdb::env_set_max_dbs(self->env_, kMaxDatabases);
     lmdb::env_set_max_readers(self->env_, options.max_readers);
     // Never map less than the file already holds.
     std::size_t map_size = options.initial_map_size;
@@ -260,7 +277,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
         ::mdb_env_close(self->env_);
         self->env_ = nullptr;
         lmdb::env_create(&self->env_);
-        lmdb::env_set_max_dbs(self->env_, 64);
+        lmdb::env_set_max_dbs(self->env_, kMaxDatabases);
         lmdb::env_set_max_readers(self->env_, options.max_readers);
         lmdb::env_set_mapsize(self->env_, map_size);
         lmdb::env_open(self->env_, options.path.c_str(), flags | MDB_NOLOCK, 0600);
@@ -292,44 +309,55 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
       }
     }
 
-    if (options.read_only) {
-      // Named databases are opened in a read transaction and kept by committing it.
-      Txn txn = self->begin(false);
-      for (const DatabaseSpec& spec : databases) {
-        MDB_dbi dbi = 0;
-        const std::string name(spec.name);
-        const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), spec.flags, &dbi);
-        if (rc == MDB_NOTFOUND) {
-          return fail(ErrorCode::corruption,
-                      fmt::format("cannot open {} read-only: its database '{}' does not exist "
-                                  "(a store of an older build, or damage; opening it for writing "
-                                  "once creates it)",
-                                  options.path.string(), spec.name));
-        }
-        if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open", rc);
-        self->dbis_.emplace_back(name, dbi);
+    // Named databases are opened in one transaction and kept by committing it:
+    // first "slots", to know the slot in force, then each given database (both
+    // copies of a derived one). A read-only open creates nothing: a missing
+    // database is damage, or a store of an older build (no "slots": slot 0, and
+    // no slot-1 copies), which opening it for writing once completes.
+    Txn txn = options.read_only ? self->begin(false) : Txn(self->env_, true);
+    if (!options.read_only) {
+      if (const std::string problem = cover_last_page(self->env_, self->logger_); !problem.empty()) {
+        return fail(ErrorCode::storage, "cannot open " + options.path.string() + ": " + problem);
       }
-      txn.commit();
-      return self;
     }
-
-    Txn txn(self->env_, true);
-    if (const std::string problem = cover_last_page(self->env_, self->logger_); !problem.empty()) {
-      return fail(ErrorCode::storage, "cannot open " + options.path.string() + ": " + problem);
-    }
-    for (const DatabaseSpec& spec : databases) {
+    // Opens `name`; nullopt when it is missing and cannot be created.
+    auto open_one = [&](const std::string& name, unsigned flags) -> std::optional<std::pair<MDB_dbi, bool>> {
       MDB_dbi dbi = 0;
-      const std::string name(spec.name);
-      const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), spec.flags, &dbi);
-      if (rc == MDB_NOTFOUND) {
-        lmdb::dbi_open(txn.get(), name.c_str(), spec.flags | MDB_CREATE, &dbi);
-        self->created_.push_back(name);
-      } else if (rc != MDB_SUCCESS) {
-        lmdb::error::raise("mdb_dbi_open", rc);
+      const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), flags, &dbi);
+      if (rc == MDB_SUCCESS) return std::pair{dbi, false};
+      if (rc != MDB_NOTFOUND) lmdb::error::raise("mdb_dbi_open", rc);
+      if (options.read_only) return std::nullopt;
+      lmdb::dbi_open(txn.get(), name.c_str(), flags | MDB_CREATE, &dbi);
+      return std::pair{dbi, true};
+    };
+    auto missing = [&](std::string_view name) {
+      return fail(ErrorCode::corruption,
+                  fmt::format("cannot open {} read-only: its database '{}' does not exist "
+                              "(a store of an older build, or damage; opening it for writing "
+                              "once creates it)",
+                              options.path.string(), name));
+    };
+    if (auto slots = open_one(std::string(kSlotsDatabase.name), 0)) self->slots_ = slots->first;
+    const std::uint8_t in_force = self->read_slot(txn, false);
+    for (const DatabaseSpec& spec : databases) {
+      if (spec.derived) self->derived_names_.emplace_back(spec.name);
+      for (std::uint8_t slot = 0; slot < (spec.derived ? 2 : 1); ++slot) {
+        const std::string name = slot_name(spec.name, slot);
+        auto opened = open_one(name, spec.flags);
+        if (!opened) {
+          if (spec.derived && slot != in_force) continue;  // never read: stays 0
+          return missing(name);
+        }
+        self->dbis_.emplace_back(name, opened->first);
+        if (opened->second && (!spec.derived || slot == in_force)) {
+          self->created_.emplace_back(spec.name);
+        }
       }
-      self->dbis_.emplace_back(name, dbi);
     }
     txn.commit();
+    for (const DatabaseSpec& spec : databases) {
+      if (spec.derived) self->derived_by_name_.emplace_back(spec.name.data(), self->derived(spec));
+    }
   } catch (const MapResized&) {
     return fail(ErrorCode::storage,
                 "cannot open " + options.path.string() + ": the map was resized during open");
@@ -398,42 +426,140 @@ Txn Environment::begin(bool write) const {
                              " was opened read-only (Options::read_only): writes are refused");
   }
   if (write) reader_check();
-  try {
-    return Txn(env_, write);
-  } catch (const lmdb::error& e) {
-    // Slots of reader processes that died since open() are reclaimed on demand.
-    if (e.code() != MDB_READERS_FULL) throw;
-    reader_check();
-    return Txn(env_, write);
+  auto start = [&] {
+    try {
+      return Txn(env_, write);
+    } catch (const lmdb::error& e) {
+      // Slots of reader processes that died since open() are reclaimed on demand.
+      if (e.code() != MDB_READERS_FULL) throw;
+      reader_check();
+      return Txn(env_, write);
+    }
+  };
+  Txn txn = start();
+  txn.use_slot(read_slot(txn, !write));
+  return txn;
+}
+
+std::uint8_t Environment::read_slot(const Txn& txn, bool read_only_txn) const {
+  if (slots_ == 0) return 0;  // during open(), before "slots" is opened
+  // A read snapshot's slot is that of every read of the same snapshot. A write
+  // transaction's id is not yet a snapshot's, and it may switch the slot itself.
+  const std::uint64_t id = ::mdb_txn_id(txn.get());
+  if (read_only_txn) {
+    const std::uint64_t seen = slot_seen_.load(std::memory_order_relaxed);
+    if (seen != 0 && (seen >> 1) == id) return static_cast<std::uint8_t>(seen & 1);
+  }
+  std::uint8_t slot = 0;
+  if (auto value = kv_get(txn, slots_, kSlotInForceKey)) {
+    if (value->size() != 1 || static_cast<std::uint8_t>((*value)[0]) > 1) {
+      throw lmdb::corrupted_error("the slot record of database 'slots' is damaged", MDB_CORRUPTED);
+    }
+    slot = static_cast<std::uint8_t>((*value)[0]);
+  }
+  if (read_only_txn) slot_seen_.store((id << 1) | slot, std::memory_order_relaxed);
+  return slot;
+}
+
+void Environment::set_slot_in_force(const Txn& txn, std::uint8_t slot) const {
+  const char record = static_cast<char>(slot);
+  kv_put(txn, slots_, kSlotInForceKey, std::string_view(&record, 1));
+}
+
+void Environment::clear_slot(const Txn& txn, std::uint8_t slot) const {
+  // Every named database is a key of LMDB's main database; the derived ones of
+  // `slot` are the known derived names and "user:<name>", with the slot's suffix.
+  auto in_slot = [&](std::string_view name) {
+    const bool suffixed = name.ends_with(kSlotSuffix);
+    if (suffixed != (slot == 1)) return false;
+    if (suffixed) name.remove_suffix(kSlotSuffix.size());
+    return name.starts_with("user:") ||
+           std::find(derived_names_.begin(), derived_names_.end(), name) != derived_names_.end();
+  };
+  std::vector<std::string> names;
+  {
+    MDB_dbi main = 0;  // LMDB's main database: mdb_dbi_open with no name
+    lmdb::dbi_open(txn.get(), nullptr, 0, &main);
+    Cursor cursor(txn, main);
+    MDB_val k{}, v{};
+    for (bool ok = cursor.get(k, v, MDB_FIRST); ok; ok = cursor.get(k, v, MDB_NEXT)) {
+      if (in_slot(from_val(k))) names.emplace_back(from_val(k));
+    }
+  }
+  for (const std::string& name : names) {
+    MDB_dbi dbi = 0;
+    const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi);
+    if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open", rc);
+    kv_clear(txn, dbi);
   }
 }
 
 MDB_dbi Environment::dbi(const DatabaseSpec& database) const {
+  if (database.derived) {
+    throw std::logic_error("database '" + std::string(database.name) +
+                           "' is derived: reach it through a transaction's slot");
+  }
   for (const auto& [name, handle] : dbis_) {
     if (name == database.name) return handle;
   }
   throw std::logic_error("database '" + std::string(database.name) + "' was not opened");
 }
 
-std::pair<MDB_dbi, bool> Environment::open_database(const std::string& name) {
+DerivedDbi Environment::derived(const DatabaseSpec& database) const {
+  // Reached on every read: the spec constants' names are found by address first.
+  for (const auto& [name, handles] : derived_by_name_) {
+    if (name == database.name.data()) return handles;
+  }
+  if (!database.derived) {
+    throw std::logic_error("database '" + std::string(database.name) + "' is not derived");
+  }
+  DerivedDbi handles;
+  bool found = false;
+  for (std::uint8_t slot = 0; slot < 2; ++slot) {
+    const std::string wanted = slot_name(database.name, slot);
+    for (const auto& [name, handle] : dbis_) {
+      if (name == wanted) {
+        handles.handles[slot] = handle;
+        found = true;
+      }
+    }
+  }
+  if (!found) throw std::logic_error("database '" + std::string(database.name) + "' was not opened");
+  return handles;
+}
+
+MDB_dbi Environment::dbi(const Txn& txn, const DatabaseSpec& database) const {
+  return database.derived ? derived(database).in(txn) : dbi(database);
+}
+
+std::pair<DerivedDbi, bool> Environment::open_derived(const std::string& name) {
   if (read_only_) {
-    // No database can be created: an existing one is opened in a read
-    // transaction, committed to keep the handle.
+    // No database can be created: existing ones are opened in a read
+    // transaction, committed to keep the handles (a missing copy stays 0 and
+    // is never read: it is not the slot in force).
     std::shared_lock lock(map_lock_);
     Txn txn = begin(false);
-    MDB_dbi dbi = 0;
-    const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi);
-    if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open (read-only store)", rc);
+    DerivedDbi handles;
+    for (std::uint8_t slot = 0; slot < 2; ++slot) {
+      const int rc = ::mdb_dbi_open(txn.get(), slot_name(name, slot).c_str(), 0, &handles.handles[slot]);
+      if (rc == MDB_NOTFOUND && slot != txn.slot()) continue;
+      if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open (read-only store)", rc);
+    }
     txn.commit();
-    return std::pair{dbi, false};
+    return std::pair{handles, false};
   }
   return write([&](Txn& txn) {
-    MDB_dbi dbi = 0;
-    const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi);
-    if (rc == MDB_SUCCESS) return std::pair{dbi, false};
-    if (rc != MDB_NOTFOUND) lmdb::error::raise("mdb_dbi_open", rc);
-    lmdb::dbi_open(txn.get(), name.c_str(), MDB_CREATE, &dbi);
-    return std::pair{dbi, true};
+    DerivedDbi handles;
+    bool created = false;
+    for (std::uint8_t slot = 0; slot < 2; ++slot) {
+      const std::string copy = slot_name(name, slot);
+      const int rc = ::mdb_dbi_open(txn.get(), copy.c_str(), 0, &handles.handles[slot]);
+      if (rc == MDB_SUCCESS) continue;
+      if (rc != MDB_NOTFOUND) lmdb::error::raise("mdb_dbi_open", rc);
+      lmdb::dbi_open(txn.get(), copy.c_str(), MDB_CREATE, &handles.handles[slot]);
+      if (slot == txn.slot()) created = true;
+    }
+    return std::pair{handles, created};
   });
 }
 

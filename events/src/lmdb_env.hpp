@@ -11,6 +11,7 @@
 // SessionManager boundary (translate_exception).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -43,24 +44,50 @@ inline std::string_view from_val(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
 
-// A transaction; aborted on scope exit unless committed.
+// A transaction; aborted on scope exit unless committed. It also names the
+// slot of derived databases it works on (see DerivedDbi): the slot in force
+// when Environment began it, unless a rebuild redirects it with use_slot.
 class Txn {
  public:
   Txn(MDB_env* env, bool write);
   Txn(MDB_env* env, MDB_txn* parent);
   ~Txn();
-  Txn(Txn&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Txn(Txn&& other) noexcept
+      : handle_(std::exchange(other.handle_, nullptr)), slot_(other.slot_) {}
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
   MDB_txn* get() const noexcept { return handle_; }
-  // A nested write transaction: its changes reach this one only if it commits.
+  // A nested write transaction (same slot): its changes reach this one only if
+  // it commits.
   Txn child() const;
   // Commits; throws lmdb::error on failure. The handle is released first: LMDB
   // frees the transaction whether or not the commit succeeds.
   void commit();
 
+  std::uint8_t slot() const noexcept { return slot_; }
+  // Points this transaction's derived-database reads and writes at `slot`
+  // (0 or 1). Only a rebuild filling the slot not in force uses it.
+  void use_slot(std::uint8_t slot) noexcept { slot_ = slot; }
+
  private:
   MDB_txn* handle_ = nullptr;
+  std::uint8_t slot_ = 0;
+};
+
+// Derived databases — the projections' and their checkpoints, everything that
+// is rebuilt from the log — exist in two copies, "slots": slot 0 under the
+// plain name, slot 1 under the name + kSlotSuffix. Database "slots" records
+// which slot is in force; every transaction reads it when it begins (Txn::slot).
+// A rebuild fills the other slot in transactions of its own and makes it the
+// slot in force in one commit, so readers see the old projections until then
+// and a crash leaves them in force (docs/FORMAT.md, "Slots").
+inline constexpr std::string_view kSlotSuffix = "@1";
+std::string slot_name(std::string_view name, std::uint8_t slot);
+
+// The two handles of a derived database; in(txn) is the one `txn` works on.
+struct DerivedDbi {
+  std::array<MDB_dbi, 2> handles{};
+  MDB_dbi in(const Txn& txn) const noexcept { return handles[txn.slot()]; }
 };
 
 // A cursor; closed on scope exit. REQUIRES: destroyed before its txn commits.
@@ -118,7 +145,12 @@ struct StorageOptions {
 struct DatabaseSpec {
   std::string_view name;
   unsigned flags = 0;
+  bool derived = false;  // rebuilt from the log: one copy per slot (DerivedDbi)
 };
+
+// The environment's own database: "in_force" -> one byte, the slot in force
+// (absent: slot 0, as in a store of format 1).
+inline constexpr DatabaseSpec kSlotsDatabase{"slots"};
 
 template <typename T>
 struct is_expected : std::false_type {};
@@ -161,11 +193,23 @@ class Environment {
 
   MDB_env* handle() const noexcept { return env_; }
   // The handle of `database`, one of those open() was given (std::logic_error
-  // otherwise: a programming error).
+  // otherwise, or when it is derived: a programming error).
   MDB_dbi dbi(const DatabaseSpec& database) const;
-  // Names of the given databases that did not exist before this open (their
-  // owners' data was lost: the projections must be rebuilt).
+  // The handles of derived `database`, one of those open() was given.
+  DerivedDbi derived(const DatabaseSpec& database) const;
+  // The handle of `database` in the slot `txn` works on (either kind).
+  MDB_dbi dbi(const Txn& txn, const DatabaseSpec& database) const;
+  // Names of the given databases whose copy in the slot in force did not exist
+  // before this open (their owners' data was lost: the projections must be
+  // rebuilt).
   const std::vector<std::string>& created_databases() const noexcept { return created_; }
+
+  // Makes `slot` the slot in force once `txn` commits; later transactions
+  // begin on it. REQUIRES: a write transaction.
+  void set_slot_in_force(const Txn& txn, std::uint8_t slot) const;
+  // Empties every derived database of `slot` in `txn` — user projections'
+  // included, registered in this process or not. REQUIRES: a write transaction.
+  void clear_slot(const Txn& txn, std::uint8_t slot) const;
 
   // Runs `body` in a write transaction and commits it — unless `body` returns a
   // Result holding an error, in which case the transaction is aborted. On MDB_MAP_FULL the map
@@ -177,10 +221,10 @@ class Environment {
   template <typename F>
   auto read(F&& body) const -> decltype(body(std::declval<Txn&>()));
 
-  // Opens (creating) an extra named database, e.g. "user:<name>". Returns the
-  // handle and whether it was created now.
-  std::pair<MDB_dbi, bool> open_database(const std::string& name);
-  void drop_database(MDB_dbi dbi);
+  // Opens (creating) an extra derived database, "user:<name>", in both slots.
+  // Returns the handles and whether the copy in the slot in force was created
+  // now (its data was lost).
+  std::pair<DerivedDbi, bool> open_derived(const std::string& name);
 
   std::uint64_t map_size() const;
   void reader_check() const;  // clears slots of dead reader processes
@@ -206,10 +250,15 @@ class Environment {
   void adopt_resized_map() const;
   void drop_mapped_pages() const;  // REQUIRES: map_lock_ held (shared)
   Txn begin(bool write) const;
+  // The slot in force for `txn`; a read-only one may reuse its snapshot's.
+  std::uint8_t read_slot(const Txn& txn, bool read_only_txn) const;
 
   // Constant after construction.
   MDB_env* env_ = nullptr;
-  std::vector<std::pair<std::string, MDB_dbi>> dbis_;  // name -> handle
+  std::vector<std::pair<std::string, MDB_dbi>> dbis_;  // name -> handle (slot names for derived)
+  std::vector<std::string> derived_names_;             // derived databases by their plain names
+  std::vector<std::pair<const char*, DerivedDbi>> derived_by_name_;  // spec name's address -> handles
+  MDB_dbi slots_ = 0;                                  // database "slots" (0: not opened yet)
   std::vector<std::string> created_;
   std::filesystem::path path_;
   std::size_t max_map_size_ = 0;
@@ -218,6 +267,9 @@ class Environment {
 
   // Shared by every live transaction of this process; exclusive for resizes.
   mutable ResizeLock map_lock_;
+  // The slot in force as of the last read snapshot that looked, packed as
+  // (snapshot id << 1 | slot): a read transaction of the same snapshot reuses it.
+  mutable std::atomic<std::uint64_t> slot_seen_{0};
 };
 
 template <typename F>

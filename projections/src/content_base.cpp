@@ -28,7 +28,7 @@ Result<std::optional<ContentEvent>> latest_content_event(const Txn& txn, const E
                                                          std::string_view session_id,
                                                          std::uint32_t stream_version) {
   for (std::uint32_t sv = stream_version; sv >= 1; --sv) {
-    auto seq_bytes = kv_get(txn, env.dbi(StreamsDatabases::records), stream_key(session_id, sv));
+    auto seq_bytes = kv_get(txn, env.dbi(txn, StreamsDatabases::records), stream_key(session_id, sv));
     if (!seq_bytes || seq_bytes->size() != 8) {
       return fail(ErrorCode::corruption,
                   fmt::format("stream {} of session {} is missing", sv, session_id));

@@ -63,21 +63,21 @@ IndexedFields decode_fields(std::string_view bytes) {
 class IndexesProjection final : public StoredProjection {
  public:
   explicit IndexesProjection(const Environment& env)
-      : status_(env.dbi(IndexesDatabases::status)),
-        created_(env.dbi(IndexesDatabases::created)),
-        updated_(env.dbi(IndexesDatabases::updated)),
-        repo_path_(env.dbi(IndexesDatabases::repo_path)),
-        repo_url_(env.dbi(IndexesDatabases::repo_url)),
-        project_(env.dbi(IndexesDatabases::project)),
-        fields_(env.dbi(IndexesDatabases::fields)) {}
+      : status_(env.derived(IndexesDatabases::status)),
+        created_(env.derived(IndexesDatabases::created)),
+        updated_(env.derived(IndexesDatabases::updated)),
+        repo_path_(env.derived(IndexesDatabases::repo_path)),
+        repo_url_(env.derived(IndexesDatabases::repo_url)),
+        project_(env.derived(IndexesDatabases::project)),
+        fields_(env.derived(IndexesDatabases::fields)) {}
   std::span<const DatabaseSpec> databases() const override { return IndexesDatabases::all; }
   std::string name() const override { return "indexes"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
 
   void clear(const Txn& txn) override {
-    for (MDB_dbi dbi : {status_, created_, updated_, repo_path_, repo_url_, project_, fields_}) {
-      kv_clear(txn, dbi);
+    for (const DerivedDbi& dbi : {status_, created_, updated_, repo_path_, repo_url_, project_, fields_}) {
+      kv_clear(txn, dbi.in(txn));
     }
   }
 
@@ -111,7 +111,7 @@ class IndexesProjection final : public StoredProjection {
 
  private:
   std::optional<IndexedFields> load(const Txn& txn, const std::string& id) const {
-    auto bytes = kv_get(txn, fields_, id);
+    auto bytes = kv_get(txn, fields_.in(txn), id);
     if (!bytes) return std::nullopt;
     return decode_fields(*bytes);
   }
@@ -145,13 +145,13 @@ class IndexesProjection final : public StoredProjection {
     if (!now) {
       if (old) {
         remove_entries(txn, id, *old, nullptr);
-        kv_del(txn, fields_, id);
+        kv_del(txn, fields_.in(txn), id);
       }
       return;
     }
     if (old) remove_entries(txn, id, *old, &*now);
     add_entries(txn, id, *now, old ? &*old : nullptr);
-    if (!old || !same_fields(*old, *now)) kv_put(txn, fields_, id, encode_fields(*now));
+    if (!old || !same_fields(*old, *now)) kv_put(txn, fields_.in(txn), id, encode_fields(*now));
   }
 
   // A session touched by the current run (see StoredProjection::begin_run).
@@ -188,17 +188,17 @@ class IndexesProjection final : public StoredProjection {
                       const IndexedFields* next) {
     const Changed c = changed(f, next);
     const std::string created = time_id_key(f.created_at, id);
-    if (c.status) kv_del(txn, status_, status_key(f.status), created);
-    if (c.created) kv_del(txn, created_, created);
-    if (c.updated) kv_del(txn, updated_, time_id_key(f.updated_at, id));
+    if (c.status) kv_del(txn, status_.in(txn), status_key(f.status), created);
+    if (c.created) kv_del(txn, created_.in(txn), created);
+    if (c.updated) kv_del(txn, updated_.in(txn), time_id_key(f.updated_at, id));
     if (c.repo_path && !f.repository_path.empty()) {
-      kv_del(txn, repo_path_, string_key(f.repository_path), created);
+      kv_del(txn, repo_path_.in(txn), string_key(f.repository_path), created);
     }
     if (c.repo_url && !f.repository_url.empty()) {
-      kv_del(txn, repo_url_, string_key(f.repository_url), created);
+      kv_del(txn, repo_url_.in(txn), string_key(f.repository_url), created);
     }
     if (c.project && !f.project_id.empty()) {
-      kv_del(txn, project_, string_key(f.project_id), created);
+      kv_del(txn, project_.in(txn), string_key(f.project_id), created);
     }
   }
 
@@ -207,27 +207,27 @@ class IndexesProjection final : public StoredProjection {
                    const IndexedFields* previous) {
     const Changed c = changed(f, previous);
     const std::string created = time_id_key(f.created_at, id);
-    if (c.status) kv_put(txn, status_, status_key(f.status), created, MDB_NODUPDATA);
-    if (c.created) kv_put(txn, created_, created, "");
-    if (c.updated) kv_put(txn, updated_, time_id_key(f.updated_at, id), "");
+    if (c.status) kv_put(txn, status_.in(txn), status_key(f.status), created, MDB_NODUPDATA);
+    if (c.created) kv_put(txn, created_.in(txn), created, "");
+    if (c.updated) kv_put(txn, updated_.in(txn), time_id_key(f.updated_at, id), "");
     if (c.repo_path && !f.repository_path.empty()) {
-      kv_put(txn, repo_path_, string_key(f.repository_path), created, MDB_NODUPDATA);
+      kv_put(txn, repo_path_.in(txn), string_key(f.repository_path), created, MDB_NODUPDATA);
     }
     if (c.repo_url && !f.repository_url.empty()) {
-      kv_put(txn, repo_url_, string_key(f.repository_url), created, MDB_NODUPDATA);
+      kv_put(txn, repo_url_.in(txn), string_key(f.repository_url), created, MDB_NODUPDATA);
     }
     if (c.project && !f.project_id.empty()) {
-      kv_put(txn, project_, string_key(f.project_id), created, MDB_NODUPDATA);
+      kv_put(txn, project_.in(txn), string_key(f.project_id), created, MDB_NODUPDATA);
     }
   }
 
-  MDB_dbi status_;
-  MDB_dbi created_;
-  MDB_dbi updated_;
-  MDB_dbi repo_path_;
-  MDB_dbi repo_url_;
-  MDB_dbi project_;
-  MDB_dbi fields_;
+  DerivedDbi status_;
+  DerivedDbi created_;
+  DerivedDbi updated_;
+  DerivedDbi repo_path_;
+  DerivedDbi repo_url_;
+  DerivedDbi project_;
+  DerivedDbi fields_;
 };
 
 }  // namespace

@@ -53,7 +53,7 @@ class RunScope {
 }  // namespace
 
 ProjectionSet::ProjectionSet(Environment& env, const EventLog& log)
-    : env_(env), log_(log), checkpoints_(env.dbi(kCheckpointsDatabase)) {}
+    : env_(env), log_(log), checkpoints_(env.derived(kCheckpointsDatabase)) {}
 
 void ProjectionSet::add(std::unique_ptr<StoredProjection> projection, bool data_lost) {
   if (data_lost) lost_.push_back(projection->name());
@@ -62,7 +62,7 @@ void ProjectionSet::add(std::unique_ptr<StoredProjection> projection, bool data_
 
 void ProjectionSet::add_user(std::shared_ptr<Projection> projection, bool data_lost) {
   const std::string database = "user:" + projection->name();
-  auto [dbi, fresh] = env_.open_database(database);
+  auto [dbi, fresh] = env_.open_derived(database);
   users_.push_back(UserEntry{projection, database});
   add(make_user_projection(std::move(projection), dbi), data_lost || fresh);
 }
@@ -101,7 +101,7 @@ bool ProjectionSet::contains(const std::string& name) const {
 }
 
 Checkpoint ProjectionSet::read_checkpoint(const Txn& txn, const StoredProjection& p) const {
-  auto value = kv_get(txn, checkpoints_, p.name());
+  auto value = kv_get(txn, checkpoints_.in(txn), p.name());
   // Missing or damaged: schema version 0 never matches, so catch_up() resets the
   // projection and replays it (checkpoints are derived data).
   if (!value || value->size() != 12) return Checkpoint{0, 0};
@@ -112,7 +112,7 @@ void ProjectionSet::write_checkpoint(const Txn& txn, const StoredProjection& p,
                                      std::uint64_t sequence) const {
   std::string record = be64(sequence);
   put_be<std::uint32_t>(record, p.schema_version());
-  kv_put(txn, checkpoints_, p.name(), record);
+  kv_put(txn, checkpoints_.in(txn), p.name(), record);
 }
 
 void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,
@@ -181,35 +181,71 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
   }
 }
 
-void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress) {
-  // Check every event decodes before clearing anything: a damaged log must not
-  // turn a working store into one whose projections are gone.
-  const std::uint64_t head = env_.read([&](const Txn& txn) { return log_.head(txn).sequence; });
-  std::uint64_t expected = 1;
-  ContentResolver resolver(log_);
-  while (expected <= head) {
-    const std::uint64_t before = expected;
-    env_.read([&](const Txn& txn) {
-      std::size_t n = 0;
-      log_.scan(txn, expected, head, [&](std::uint64_t seq, std::string_view frame) {
-        if (seq != expected) {
-          throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
-        }
-        auto event = resolver.decode(txn, seq, frame);
-        if (!event) throw DecodeError(event.error().message);
-        ++expected;
-        if (++n % kReleaseEvery == 0) env_.release_mapped_pages(txn);
-        return n < batch;
-      });
+void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress,
+                            const std::function<void(const Txn&)>& at_switch) {
+  // Fills the slot not in force from the log, in transactions of its own, and
+  // makes it the slot in force in one last commit. Until then every reader
+  // sees the old projections; a crash or a damaged log leaves them in force.
+  batch = std::max<std::size_t>(batch, 1);
+  const std::uint8_t live = env_.read([](const Txn& txn) { return txn.slot(); });
+  const std::uint8_t fresh = live ^ 1;
+  // Each transaction works on `fresh` — unless another process's rebuild has
+  // switched slots meanwhile, when `fresh` is in force and must not be touched.
+  struct Switched {};
+  auto on_fresh = [&](Txn& txn) {
+    if (txn.slot() != live) throw Switched{};
+    txn.use_slot(fresh);
+  };
+  try {
+    env_.write([&](Txn& txn) {
+      on_fresh(txn);
+      env_.clear_slot(txn, fresh);  // what an interrupted rebuild left there
+      for (const auto& p : projections_) write_checkpoint(txn, *p, 0);
     });
-    env_.release_mapped_pages();
-    if (expected == before) break;  // the log ends before the head: reported below
+    const std::uint64_t head = env_.read([&](const Txn& txn) { return log_.head(txn).sequence; });
+    // A log that ends before its head record stops a replay short: reported.
+    auto advanced = [](std::uint64_t before, std::uint64_t reached) {
+      if (reached == before) {
+        throw DecodeError("event " + std::to_string(before + 1) + " is missing from the log");
+      }
+    };
+    for (std::uint64_t reached = 0; reached < head;) {
+      const std::uint64_t before = reached;
+      env_.write([&](Txn& txn) {
+        on_fresh(txn);
+        replay_range(txn, head, batch, &reached);
+      });
+      advanced(before, reached);
+      env_.release_mapped_pages();  // the pages replayed are not needed again
+      if (progress) progress(reached, head);
+    }
+    env_.write([&](Txn& txn) {
+      on_fresh(txn);
+      // Events other processes appended since `head`, then the switch.
+      const std::uint64_t now = log_.head(txn).sequence;
+      for (std::uint64_t reached = 0, before = UINT64_MAX; reached < now;) {
+        before = reached;
+        replay_range(txn, now, SIZE_MAX, &reached);
+        if (reached < now) advanced(before, reached);
+      }
+      env_.set_slot_in_force(txn, fresh);
+      if (at_switch) at_switch(txn);
+      env_.clear_slot(txn, live);
+    });
+  } catch (const Switched&) {
+    return;  // another process rebuilt the projections from the same log
+  } catch (...) {
+    // The old slot stays in force; the partial one is emptied when possible.
+    try {
+      env_.write([&](Txn& txn) {
+        on_fresh(txn);
+        env_.clear_slot(txn, fresh);
+      });
+    } catch (...) {
+    }
+    throw;
   }
-  if (expected <= head) {
-    throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
-  }
-  for (const auto& p : projections_) lost_.push_back(p->name());
-  catch_up(batch, progress);
+  lost_.clear();
 }
 
 void ProjectionSet::begin_appends(const Txn& txn, std::uint64_t head, bool defer) {

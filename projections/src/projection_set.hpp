@@ -9,6 +9,7 @@
 // once per event.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -51,8 +52,12 @@ class ProjectionSet {
   // changed or whose data was lost, then replays the log into every projection
   // behind the head, in batches of `batch` events per transaction.
   void catch_up(std::size_t batch, const ProgressCallback& progress);
-  // Clears every projection and replays the whole log.
-  void rebuild(std::size_t batch, const ProgressCallback& progress);
+  // Replays the whole log into fresh copies of every projection — the slot
+  // not in force (lmdb_env.hpp) — and switches to them in one commit, which
+  // also runs `at_switch` (when given). Readers see the old projections until
+  // that commit; a failure (a damaged log) or a crash leaves them in force.
+  void rebuild(std::size_t batch, const ProgressCallback& progress,
+               const std::function<void(const Txn&)>& at_switch = {});
 
   // The write path's protocol, once per write transaction: begin_appends brings
   // every projection to the log head `head` (catching up what another process
@@ -89,7 +94,7 @@ class ProjectionSet {
   // Constant after open() (add() is called with the store's write lock held).
   Environment& env_;
   const EventLog& log_;
-  MDB_dbi checkpoints_;
+  DerivedDbi checkpoints_;
   std::vector<std::unique_ptr<StoredProjection>> projections_;
   std::vector<std::string> lost_;  // names to reset on the next catch_up
   std::uint64_t appends_from_ = 0;  // the head at begin_appends

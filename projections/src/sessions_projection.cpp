@@ -21,12 +21,12 @@ constexpr std::size_t kMaxRunBytes = std::size_t{16} << 20;
 
 class SessionsProjection final : public StoredProjection {
  public:
-  explicit SessionsProjection(const Environment& env) : dbi_(env.dbi(SessionsDatabases::records)) {}
+  explicit SessionsProjection(const Environment& env) : dbi_(env.derived(SessionsDatabases::records)) {}
   std::span<const DatabaseSpec> databases() const override { return SessionsDatabases::all; }
   std::string name() const override { return "sessions"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
-  void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
+  void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
 
   void apply(const Txn& txn, const Event& event) override {
     if (!in_run_) {
@@ -72,7 +72,7 @@ class SessionsProjection final : public StoredProjection {
 
   Cached load(const Txn& txn, const std::string& id) const {
     Cached c;
-    if (auto bytes = kv_get(txn, dbi_, id)) c.state = decode_session(*bytes, c.metadata);
+    if (auto bytes = kv_get(txn, dbi_.in(txn), id)) c.state = decode_session(*bytes, c.metadata);
     return c;
   }
 
@@ -85,9 +85,9 @@ class SessionsProjection final : public StoredProjection {
 
   void store(const Txn& txn, const std::string& id, const Cached& c) const {
     if (c.state) {
-      kv_put(txn, dbi_, id, encode_session(*c.state, c.metadata));
+      kv_put(txn, dbi_.in(txn), id, encode_session(*c.state, c.metadata));
     } else {
-      kv_del(txn, dbi_, id);
+      kv_del(txn, dbi_.in(txn), id);
     }
   }
 
@@ -101,7 +101,7 @@ class SessionsProjection final : public StoredProjection {
     run_bytes_ = 0;
   }
 
-  MDB_dbi dbi_;
+  DerivedDbi dbi_;
   // The sessions of the current run (see StoredProjection::begin_run).
   bool in_run_ = false;
   std::unordered_map<std::string, Cached> run_;

@@ -56,17 +56,17 @@ constexpr std::string_view kCountersKey = "counters";
 
 class StatisticsProjection final : public StoredProjection {
  public:
-  explicit StatisticsProjection(const Environment& env) : dbi_(env.dbi(StatisticsDatabases::records)) {}
+  explicit StatisticsProjection(const Environment& env) : dbi_(env.derived(StatisticsDatabases::records)) {}
   std::span<const DatabaseSpec> databases() const override { return StatisticsDatabases::all; }
   std::string name() const override { return "statistics"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
-  void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
+  void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
 
   void apply(const Txn& txn, const Event& event) override {
     const std::string key = "s:" + event.session_id;
     if (!in_run_) {
-      Counters counters = read_counters(txn, dbi_);
+      Counters counters = read_counters(txn, dbi_.in(txn));
       const std::optional<Contribution> now = next(counters, load(txn, key), event);
       store(txn, key, now);
       write_counters(txn, counters);
@@ -74,7 +74,7 @@ class StatisticsProjection final : public StoredProjection {
     }
     // In a run the counters and each session's contribution stay in memory
     // and are written once, by end_run.
-    if (!run_counters_) run_counters_ = read_counters(txn, dbi_);
+    if (!run_counters_) run_counters_ = read_counters(txn, dbi_.in(txn));
     auto [it, fresh] = run_.try_emplace(key);
     if (fresh) it->second = load(txn, key);
     it->second = next(*run_counters_, it->second, event);
@@ -99,7 +99,7 @@ class StatisticsProjection final : public StoredProjection {
 
  private:
   std::optional<Contribution> load(const Txn& txn, const std::string& key) const {
-    auto bytes = kv_get(txn, dbi_, key);
+    auto bytes = kv_get(txn, dbi_.in(txn), key);
     if (!bytes) return std::nullopt;
     return decode<Contribution>(*bytes, [](auto& ar, auto& v) { contribution_fields(ar, v); });
   }
@@ -131,18 +131,18 @@ class StatisticsProjection final : public StoredProjection {
 
   void store(const Txn& txn, const std::string& key, const std::optional<Contribution>& c) const {
     if (c) {
-      kv_put(txn, dbi_, key, encode(*c, [](auto& ar, auto& v) { contribution_fields(ar, v); }));
+      kv_put(txn, dbi_.in(txn), key, encode(*c, [](auto& ar, auto& v) { contribution_fields(ar, v); }));
     } else {
-      kv_del(txn, dbi_, key);
+      kv_del(txn, dbi_.in(txn), key);
     }
   }
 
   void write_counters(const Txn& txn, Counters counters) const {
-    kv_put(txn, dbi_, kCountersKey,
+    kv_put(txn, dbi_.in(txn), kCountersKey,
            encode(counters, [](auto& ar, auto& v) { counter_fields(ar, v); }));
   }
 
-  MDB_dbi dbi_;
+  DerivedDbi dbi_;
   // The current run's state (see StoredProjection::begin_run): the counters
   // once read, and the contributions of the sessions it touched.
   bool in_run_ = false;

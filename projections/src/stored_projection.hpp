@@ -23,7 +23,8 @@ class StoredProjection {
   virtual bool built_in() const = 0;
   // The databases a built-in projection owns (projections/src/databases.hpp),
   // which verify() compares with a fresh replay; empty for a user projection
-  // (its database "user:<name>" is opened when it is registered).
+  // (its database "user:<name>" is opened when it is registered). Each
+  // method reaches its databases in the slot of the `txn` it is given.
   virtual std::span<const DatabaseSpec> databases() const { return {}; }
   // Deletes every record of the projection (not its checkpoint).
   virtual void clear(const Txn& txn) = 0;
@@ -59,8 +60,8 @@ struct BuiltinProjection {
   std::unique_ptr<StoredProjection> (*make)(const Environment& env);
 };
 std::span<const BuiltinProjection> builtin_projections();
-// Adapter over a user Projection stored in its own database.
+// Adapter over a user Projection stored in its own database (both slots).
 std::unique_ptr<StoredProjection> make_user_projection(std::shared_ptr<Projection> projection,
-                                                       MDB_dbi dbi);
+                                                       DerivedDbi dbi);
 
 }  // namespace planning::detail

@@ -12,18 +12,18 @@ namespace {
 
 class StreamsProjection final : public StoredProjection {
  public:
-  explicit StreamsProjection(const Environment& env) : dbi_(env.dbi(StreamsDatabases::records)) {}
+  explicit StreamsProjection(const Environment& env) : dbi_(env.derived(StreamsDatabases::records)) {}
   std::span<const DatabaseSpec> databases() const override { return StreamsDatabases::all; }
   std::string name() const override { return "streams"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
-  void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
+  void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
   void apply(const Txn& txn, const Event& event) override {
-    kv_put(txn, dbi_, stream_key(event.session_id, event.stream_version), be64(event.sequence));
+    kv_put(txn, dbi_.in(txn), stream_key(event.session_id, event.stream_version), be64(event.sequence));
   }
 
  private:
-  MDB_dbi dbi_;
+  DerivedDbi dbi_;
 };
 
 }  // namespace

@@ -42,15 +42,15 @@ class TxnProjectionStore final : public ProjectionStore {
 
 class UserProjection final : public StoredProjection {
  public:
-  UserProjection(std::shared_ptr<Projection> projection, MDB_dbi dbi)
+  UserProjection(std::shared_ptr<Projection> projection, DerivedDbi dbi)
       : projection_(std::move(projection)), name_(projection_->name()),
         schema_version_(projection_->schema_version()), dbi_(dbi) {}
   std::string name() const override { return "user:" + name_; }
   std::uint32_t schema_version() const override { return schema_version_; }
   bool built_in() const override { return false; }
-  void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
+  void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
   void apply(const Txn& txn, const Event& event) override {
-    TxnProjectionStore store(txn, dbi_);
+    TxnProjectionStore store(txn, dbi_.in(txn));
     projection_->apply(event, store);
   }
 
@@ -58,13 +58,13 @@ class UserProjection final : public StoredProjection {
   std::shared_ptr<Projection> projection_;
   std::string name_;
   std::uint32_t schema_version_;
-  MDB_dbi dbi_;
+  DerivedDbi dbi_;
 };
 
 }  // namespace
 
 std::unique_ptr<StoredProjection> make_user_projection(std::shared_ptr<Projection> projection,
-                                                       MDB_dbi dbi) {
+                                                       DerivedDbi dbi) {
   return std::make_unique<UserProjection>(std::move(projection), dbi);
 }
 

@@ -13,21 +13,21 @@ namespace {
 
 class VersionsProjection final : public StoredProjection {
  public:
-  explicit VersionsProjection(const Environment& env) : dbi_(env.dbi(VersionsDatabases::records)) {}
+  explicit VersionsProjection(const Environment& env) : dbi_(env.derived(VersionsDatabases::records)) {}
   std::span<const DatabaseSpec> databases() const override { return VersionsDatabases::all; }
   std::string name() const override { return "versions"; }
   std::uint32_t schema_version() const override { return 1; }
   bool built_in() const override { return true; }
-  void clear(const Txn& txn) override { kv_clear(txn, dbi_); }
+  void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
 
   void apply(const Txn& txn, const Event& event) override {
     if (event.type == EventType::session_removed) {
       std::vector<std::string> keys;
-      kv_scan_prefix(txn, dbi_, event.session_id, [&](std::string_view key, std::string_view) {
+      kv_scan_prefix(txn, dbi_.in(txn), event.session_id, [&](std::string_view key, std::string_view) {
         keys.emplace_back(key);
         return true;
       });
-      for (const auto& key : keys) kv_del(txn, dbi_, key);
+      for (const auto& key : keys) kv_del(txn, dbi_.in(txn), key);
       return;
     }
     const std::uint32_t made = version_made_by(event);
@@ -56,11 +56,11 @@ class VersionsProjection final : public StoredProjection {
           }
         },
         event.payload);
-    kv_put(txn, dbi_, version_key(event.session_id, made), encode_version(record));
+    kv_put(txn, dbi_.in(txn), version_key(event.session_id, made), encode_version(record));
   }
 
  private:
-  MDB_dbi dbi_;
+  DerivedDbi dbi_;
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <planning/version.hpp>
+
 #include "planctl_runner.hpp"
 
 using nlohmann::json;
@@ -190,7 +192,7 @@ TEST_CASE("info reports head, counts, checkpoints and sizes", "[audit][info]") {
   CHECK(i["head_hash"].get<std::string>().size() == 64);
   CHECK(i["sessions"] == 2);
   CHECK(i["versions"] == 2);
-  CHECK(i["format_version"] == 1);
+  CHECK(i["format_version"] == planning::kFormatVersion);
   CHECK(i["map_size"].get<std::uint64_t>() >= i["map_used"].get<std::uint64_t>());
   CHECK(i["file_size"].get<std::uint64_t>() > 0);
   CHECK(i["page_size"].get<std::uint64_t>() > 0);

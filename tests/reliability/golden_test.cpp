@@ -18,7 +18,15 @@
 
 #include <planning/planning.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <thread>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -451,6 +459,150 @@ TEST_CASE("a golden store of format 1 opens, verifies and reads",
   CHECK(before.sessions.size() >= 6);
   PLAN_OK(m->rebuild_projections());
   CHECK_SAME_STATE(before, capture_state(*m));
+}
+
+namespace {
+
+// What a golden store reads as before any upgrade: its state, its export, and
+// the log's frames as stored — through a read-only open, which upgrades nothing.
+struct FormatOneReading {
+  StoreState state;
+  std::string exported;
+  std::string frames;  // every "log" record, key and value, in order
+};
+
+std::string raw_log(const std::filesystem::path& path) {
+  std::string out;
+  REQUIRE(raw::scan(path, "log", [&](std::string_view k, std::string_view v) {
+            out.append(k).append(v);
+          }).empty());
+  return out;
+}
+
+FormatOneReading read_format_one(Options options) {
+  options.read_only = true;
+  std::vector<std::string> warnings;
+  options.logger = [&](LogLevel level, std::string_view message) {
+    if (level == LogLevel::warning) warnings.emplace_back(message);
+  };
+  FormatOneReading reading;
+  auto m = open_store(options);
+  CHECK(PLAN_OK(m->info()).format_version == 1);
+  const bool warned = std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+    return w.find("format version 1") != std::string::npos && w.find("not upgraded") != std::string::npos;
+  });
+  CHECK(warned);
+  reading.state = capture_state(*m);
+  std::ostringstream out;
+  PLAN_OK(m->export_events(out, EventQuery{}));
+  reading.exported = out.str();
+  m.reset();
+  reading.frames = raw_log(options.path);
+  return reading;
+}
+
+}  // namespace
+
+TEST_CASE("a golden store of format 1 is upgraded when opened for writing: projections "
+          "rebuilt, log untouched, verify passes",
+          "[golden][store][upgrade]") {
+  TempDir dir;
+  Options options = open_golden_copy(dir, kGoldenStore);
+  const FormatOneReading before = read_format_one(options);
+  const auto names = raw::named_databases(options.path);
+  CHECK(std::find(names.begin(), names.end(), "slots") == names.end());  // read-only: none made
+
+  std::vector<std::string> lines;
+  options.logger = [&](LogLevel level, std::string_view message) {
+    if (level == LogLevel::info) lines.emplace_back(message);
+  };
+  options.replay_batch_events = 4;  // several transactions, several progress lines
+  {
+    auto m = open_store(options);
+    CHECK(PLAN_OK(m->info()).format_version == kFormatVersion);
+    CHECK_SAME_STATE(before.state, capture_state(*m));
+    std::ostringstream out;
+    PLAN_OK(m->export_events(out, EventQuery{}));
+    CHECK(out.str() == before.exported);
+    require_verified(*m);
+  }
+  auto has = [&](std::string_view text) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  };
+  CHECK(has("from format version 1 to " + std::to_string(kFormatVersion)));
+  CHECK(has("events replayed"));
+  CHECK(has("upgraded store"));
+  CHECK(raw_log(options.path) == before.frames);
+  std::optional<std::string> slot;
+  REQUIRE(raw::get(options.path, "slots", "in_force", slot).empty());
+  CHECK(slot == std::string(1, '\1'));
+
+  // Opened again: nothing left to upgrade, and a rebuild switches back to slot 0.
+  lines.clear();
+  auto m = open_store(options);
+  CHECK_FALSE(has("upgrading"));
+  PLAN_OK(m->rebuild_projections());
+  CHECK_SAME_STATE(before.state, capture_state(*m));
+  require_verified(*m);
+  m.reset();
+  REQUIRE(raw::get(options.path, "slots", "in_force", slot).empty());
+  CHECK(slot == std::string(1, '\0'));
+}
+
+TEST_CASE("an upgrade killed with SIGKILL at any moment leaves the old format in force or "
+          "the new one complete",
+          "[golden][store][upgrade][kill]") {
+  TempDir dir;
+  const Options golden = open_golden_copy(dir, kGoldenStore);
+  const FormatOneReading before = read_format_one(golden);
+  // Kill points: after the k-th line the upgrading child logs, and at growing
+  // delays into the open. Both outcomes must be seen: killed mid-upgrade (format
+  // 1 still in force) and after it (format 2).
+  int killed_mid_upgrade = 0, killed_after = 0;
+  for (int round = 0; round < 12; ++round) {
+    INFO("round " << round);
+    TempDir copy_dir;
+    Options options = open_golden_copy(copy_dir, kGoldenStore);
+    options.replay_batch_events = 1;
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      close(fds[0]);
+      options.logger = [&](LogLevel, std::string_view) {
+        if (write(fds[1], "\n", 1) < 0) _exit(4);
+      };
+      auto opened = SessionManager::open(options);
+      _exit(opened ? 0 : 2);
+    }
+    close(fds[1]);
+    if (round < 6) {
+      char c = 0;
+      for (int lines = 0; lines <= round * 2 && read(fds[0], &c, 1) == 1; ++lines) {
+      }
+    } else {
+      constexpr int kDelayMs[] = {1, 3, 10, 30, 100, 300};
+      std::this_thread::sleep_for(std::chrono::milliseconds(kDelayMs[round - 6]));
+    }
+    kill(pid, SIGKILL);
+    close(fds[0]);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(raw_log(options.path) == before.frames);  // the log is never written
+    std::optional<std::string> format;
+    REQUIRE(raw::get(options.path, "meta", "format", format).empty());
+    (format == std::string("\0\0\0\1", 4) ? killed_mid_upgrade : killed_after) += 1;
+
+    options.logger = {};
+    auto m = open_store(options);  // finishes (or redoes) the upgrade
+    CHECK(PLAN_OK(m->info()).format_version == kFormatVersion);
+    CHECK_SAME_STATE(before.state, capture_state(*m));
+    require_verified(*m);
+  }
+  CHECK(killed_mid_upgrade > 0);
+  CHECK(killed_after > 0);
 }
 
 // An export of any store this build opens imports into a fresh store, and the

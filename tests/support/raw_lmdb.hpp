@@ -123,6 +123,25 @@ inline std::string del(const std::filesystem::path& path, const std::string& db,
   });
 }
 
+// Visits every record of database `db` in key order.
+inline std::string scan(const std::filesystem::path& path, const std::string& db,
+                        const std::function<void(std::string_view, std::string_view)>& visit) {
+  return with_txn(path, false, [&](MDB_txn* txn) -> std::string {
+    MDB_dbi dbi;
+    if (auto err = open_dbi(txn, db, dbi); !err.empty()) return err;
+    MDB_cursor* cur = nullptr;
+    if (int rc = mdb_cursor_open(txn, dbi, &cur); rc != 0) return mdb_strerror(rc);
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+      visit({static_cast<const char*>(k.mv_data), k.mv_size},
+            {static_cast<const char*>(v.mv_data), v.mv_size});
+    }
+    mdb_cursor_close(cur);
+    return {};
+  });
+}
+
 // Log keys are big-endian sequence numbers (docs/FORMAT.md §1).
 inline std::string seq_key(std::uint64_t seq) {
   std::string k(8, '\0');
