@@ -340,7 +340,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
     if (auto slots = open_one(std::string(kSlotsDatabase.name), 0)) self->slots_ = slots->first;
     const std::uint8_t in_force = self->read_slot(txn, false);
     for (const DatabaseSpec& spec : databases) {
-      if (spec.derived) self->derived_names_.emplace_back(spec.name);
+      Derived derived{std::string(spec.name), {}};
       for (std::uint8_t slot = 0; slot < (spec.derived ? 2 : 1); ++slot) {
         const std::string name = slot_name(spec.name, slot);
         auto opened = open_one(name, spec.flags);
@@ -348,16 +348,18 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
           if (spec.derived && slot != in_force) continue;  // never read: stays 0
           return missing(name);
         }
-        self->dbis_.emplace_back(name, opened->first);
+        if (spec.derived) {
+          derived.handles.handles[slot] = opened->first;
+        } else {
+          self->dbis_.emplace_back(name, opened->first);
+        }
         if (opened->second && (!spec.derived || slot == in_force)) {
           self->created_.emplace_back(spec.name);
         }
       }
+      if (spec.derived) self->derived_.push_back(std::move(derived));
     }
     txn.commit();
-    for (const DatabaseSpec& spec : databases) {
-      if (spec.derived) self->derived_by_name_.emplace_back(spec.name.data(), self->derived(spec));
-    }
   } catch (const MapResized&) {
     return fail(ErrorCode::storage,
                 "cannot open " + options.path.string() + ": the map was resized during open");
@@ -474,7 +476,8 @@ void Environment::clear_slot(const Txn& txn, std::uint8_t slot) const {
     if (suffixed != (slot == 1)) return false;
     if (suffixed) name.remove_suffix(kSlotSuffix.size());
     return name.starts_with("user:") ||
-           std::find(derived_names_.begin(), derived_names_.end(), name) != derived_names_.end();
+           std::any_of(derived_.begin(), derived_.end(),
+                       [&](const Derived& d) { return d.name == name; });
   };
   std::vector<std::string> names;
   {
@@ -506,26 +509,13 @@ MDB_dbi Environment::dbi(const DatabaseSpec& database) const {
 }
 
 DerivedDbi Environment::derived(const DatabaseSpec& database) const {
-  // Reached on every read: the spec constants' names are found by address first.
-  for (const auto& [name, handles] : derived_by_name_) {
-    if (name == database.name.data()) return handles;
-  }
   if (!database.derived) {
     throw std::logic_error("database '" + std::string(database.name) + "' is not derived");
   }
-  DerivedDbi handles;
-  bool found = false;
-  for (std::uint8_t slot = 0; slot < 2; ++slot) {
-    const std::string wanted = slot_name(database.name, slot);
-    for (const auto& [name, handle] : dbis_) {
-      if (name == wanted) {
-        handles.handles[slot] = handle;
-        found = true;
-      }
-    }
+  for (const Derived& d : derived_) {
+    if (d.name == database.name) return d.handles;
   }
-  if (!found) throw std::logic_error("database '" + std::string(database.name) + "' was not opened");
-  return handles;
+  throw std::logic_error("database '" + std::string(database.name) + "' was not opened");
 }
 
 MDB_dbi Environment::dbi(const Txn& txn, const DatabaseSpec& database) const {

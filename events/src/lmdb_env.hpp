@@ -255,9 +255,12 @@ class Environment {
 
   // Constant after construction.
   MDB_env* env_ = nullptr;
-  std::vector<std::pair<std::string, MDB_dbi>> dbis_;  // name -> handle (slot names for derived)
-  std::vector<std::string> derived_names_;             // derived databases by their plain names
-  std::vector<std::pair<const char*, DerivedDbi>> derived_by_name_;  // spec name's address -> handles
+  std::vector<std::pair<std::string, MDB_dbi>> dbis_;  // the log's databases: name -> handle
+  struct Derived {
+    std::string name;  // the plain (slot 0) name
+    DerivedDbi handles;
+  };
+  std::vector<Derived> derived_;
   MDB_dbi slots_ = 0;                                  // database "slots" (0: not opened yet)
   std::vector<std::string> created_;
   std::filesystem::path path_;
