@@ -17,6 +17,7 @@
 #include "events/src/event_codec.hpp"
 #include "events/src/hashing.hpp"
 #include "events/src/line_delta.hpp"
+#include "projections/src/records.hpp"
 #include "support/raw_lmdb.hpp"
 #include "support/schema_v1.hpp"
 #include "support/temp_store.hpp"
@@ -682,4 +683,40 @@ TEST_CASE("an import with tampered content fails the payload checksum",
   CHECK(err.code == ErrorCode::invalid_argument);
   CHECK_THAT(err.message, Catch::Contains("event 4") && Catch::Contains("payload_checksum"));
   CHECK(head_of(*b) == 0);
+}
+
+TEST_CASE("version records: packed round trip, every cut refused, record version 1 still read",
+          "[versions][storage][format]") {
+  detail::VersionRecord record;
+  record.event_seq = 42;
+  record.content_seq = 41;
+  record.created_at = Timestamp{std::chrono::nanoseconds{-5}};
+  record.created_by = "alice";
+  record.change_summary = "Restored from version 3";
+  record.changed_fields = {"content", "title"};
+  auto same = [](const detail::VersionRecord& a, const detail::VersionRecord& b) {
+    return a.event_seq == b.event_seq && a.content_seq == b.content_seq &&
+           a.created_at == b.created_at && a.created_by == b.created_by &&
+           a.change_summary == b.change_summary && a.changed_fields == b.changed_fields;
+  };
+  const std::string packed = detail::encode_version(record);
+  CHECK(packed.substr(0, 2) == std::string("\1\2", 2));  // docs/FORMAT.md §4
+  CHECK(same(detail::decode_version(packed), record));
+  for (std::size_t n = 0; n < packed.size(); ++n) {
+    INFO("cut to " << n << " bytes");
+    CHECK_THROWS_AS(detail::decode_version(packed.substr(0, n)), detail::DecodeError);
+  }
+  CHECK_THROWS_AS(detail::decode_version(packed + "x"), detail::DecodeError);
+  std::string huge_count = packed;  // the field count claims more than the bytes left
+  huge_count.replace(packed.size() - 2 * 4 - 7 - 5 - 4, 4, std::string("\xff\xff\xff\xff", 4));
+  CHECK_THROWS_AS(detail::decode_version(huge_count), detail::DecodeError);
+
+  // Record version 1, as stores of formats 1 and 2 hold it: Cereal.
+  const std::string v1 = detail::encode_record([&](auto& ar) {
+    std::uint8_t version = 1;
+    detail::field(ar, version);
+    detail::fields(ar, record.event_seq, record.content_seq, record.created_at, record.created_by,
+                   record.change_summary, record.changed_fields);
+  });
+  CHECK(same(detail::decode_version(v1), record));
 }

@@ -247,7 +247,18 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
         }
 
         // 2. Projections equal the fresh replay, and every checkpoint is at the
-        //    head — of this same snapshot.
+        //    head — of this same snapshot. A store of an older format (opened
+        //    read-only: a writable open upgrades it) keeps its projections in
+        //    that format's layout, which a replay by this build does not make.
+        const std::uint32_t format = impl_->log->format_version(live).value_or(kFormatVersion);
+        if (format != kFormatVersion) {
+          impl_->log_message(LogLevel::warning,
+                             fmt::format("verify: the projections of this store are in the layout "
+                                         "of format version {} and were not compared; open it "
+                                         "for writing to upgrade it to {}",
+                                         format, kFormatVersion));
+          return;
+        }
         (*scratch)->read([&](const Txn& fresh) {
           report.sessions_checked = detail::kv_count(fresh, (*scratch)->dbi(fresh, detail::SessionsDatabases::records));
           for (const auto& projection : impl_->projections->members()) {

@@ -264,6 +264,25 @@ Result<std::string> SessionManager::Impl::content_at(const Txn& txn, std::uint64
   return own.content(txn, content_seq);
 }
 
+namespace {
+
+// Version `number` of `session` from its stored record and its content.
+Version make_version(const Session& session, std::uint32_t number, detail::VersionRecord record,
+                     std::string content) {
+  Version v;
+  v.session_id = session.id;
+  v.version_number = number;
+  v.content = std::move(content);
+  v.change_summary = std::move(record.change_summary);
+  v.changed_fields = std::move(record.changed_fields);
+  v.created_at = record.created_at;
+  v.created_by = std::move(record.created_by);
+  v.event_seq = record.event_seq;
+  return v;
+}
+
+}  // namespace
+
 Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& session,
                                               std::uint32_t number,
                                               detail::ContentResolver* resolver) const {
@@ -274,19 +293,48 @@ Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& ses
                 fmt::format("version {} of session {} not found (it has {})", number, session.id,
                             session.current_version));
   }
-  const detail::VersionRecord record = detail::decode_version(*bytes);
+  detail::VersionRecord record = detail::decode_version(*bytes);
   auto content = content_at(txn, record.content_seq, resolver);
   if (!content) return std::unexpected(content.error());
-  Version v;
-  v.session_id = session.id;
-  v.version_number = number;
-  v.content = std::move(*content);
-  v.change_summary = record.change_summary;
-  v.changed_fields = record.changed_fields;
-  v.created_at = record.created_at;
-  v.created_by = record.created_by;
-  v.event_seq = record.event_seq;
-  return v;
+  return make_version(session, number, std::move(record), std::move(*content));
+}
+
+Result<std::vector<Version>> SessionManager::Impl::versions(const Txn& txn,
+                                                            const Session& session) const {
+  std::vector<Version> out;
+  out.reserve(session.current_version);
+  // Oldest first through one resolver: each version's delta applies to the
+  // content just resolved (its base), not to a chain from the keyframe.
+  detail::ContentResolver resolver(*log);
+  std::optional<Error> failed;
+  detail::kv_scan_prefix(
+      txn, env->dbi(txn, detail::VersionsDatabases::records), session.id,
+      [&](std::string_view key, std::string_view value) {
+        const auto number = static_cast<std::uint32_t>(out.size() + 1);
+        // Keys are id ‖ u32 BE number (docs/FORMAT.md §1); the scan stays in the prefix.
+        if (key.size() != session.id.size() + 4 ||
+            detail::get_be<std::uint32_t>(key, session.id.size()) != number) {
+          failed = Error{ErrorCode::corruption,
+                         fmt::format("the versions of session {} are not numbered 1 to {}",
+                                     session.id, session.current_version)};
+          return false;
+        }
+        detail::VersionRecord record = detail::decode_version(value);
+        auto content = resolver.content(txn, record.content_seq);
+        if (!content) {
+          failed = content.error();
+          return false;
+        }
+        out.push_back(make_version(session, number, std::move(record), std::move(*content)));
+        return number < session.current_version;
+      });
+  if (failed) return std::unexpected(*failed);
+  if (out.size() != session.current_version) {
+    return fail(ErrorCode::corruption,
+                fmt::format("session {} has {} versions; {} are stored", session.id,
+                            session.current_version, out.size()));
+  }
+  return out;
 }
 
 std::uint64_t SessionManager::Impl::latest_content_seq(const Txn& txn,

@@ -112,6 +112,8 @@ class SessionManager::Impl {
   // per version instead of resolving each version's chain from its keyframe.
   Result<Version> version(const detail::Txn& txn, const Session& session, std::uint32_t number,
                           detail::ContentResolver* resolver = nullptr) const;
+  // Every version of `session`, oldest first, in one scan of its version records.
+  Result<std::vector<Version>> versions(const detail::Txn& txn, const Session& session) const;
   Result<std::string> content_at(const detail::Txn& txn, std::uint64_t content_seq,
                                  detail::ContentResolver* resolver = nullptr) const;
   // Log position of the latest event of `session` that carried its content.

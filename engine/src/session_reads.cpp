@@ -25,17 +25,7 @@ Result<std::vector<Version>> SessionManager::get_versions(std::string_view id) c
   return impl_->read<std::vector<Version>>([&](const Txn& txn) -> Result<std::vector<Version>> {
     auto session = impl_->require(txn, id);
     if (!session) return std::unexpected(session.error());
-    std::vector<Version> versions;
-    versions.reserve(session->current_version);
-    // Oldest first through one resolver: each version's delta applies to the
-    // content just resolved (its base), not to a chain from the keyframe.
-    detail::ContentResolver resolver(*impl_->log);
-    for (std::uint32_t n = 1; n <= session->current_version; ++n) {
-      auto v = impl_->version(txn, *session, n, &resolver);
-      if (!v) return std::unexpected(v.error());
-      versions.push_back(std::move(*v));
-    }
-    return versions;
+    return impl_->versions(txn, *session);
   });
 }
 

@@ -1,5 +1,6 @@
 // Encodings of projection records (the values of the projection databases),
-// Cereal portable binary through the checked field helpers. Layouts:
+// Cereal portable binary through the checked field helpers, except version
+// records, packed by hand (bounds-checked the same way). Layouts:
 // docs/FORMAT.md, "Projection records". Decoders throw DecodeError on damage.
 #pragma once
 
@@ -19,7 +20,7 @@ Session decode_session(std::string_view bytes);
 std::string encode_session(const Session& session, const std::string& metadata_json);
 Session decode_session(std::string_view bytes, std::string& metadata_json);
 
-// A version entry; the content lives in the log at `content_seq`.
+// A version entry; its content is set by the log's event `content_seq`.
 struct VersionRecord {
   std::uint64_t event_seq = 0;
   std::uint64_t content_seq = 0;
@@ -28,6 +29,7 @@ struct VersionRecord {
   std::string change_summary;
   std::vector<std::string> changed_fields;
 };
+// decode_version reads both record versions (1: Cereal, 2: packed).
 std::string encode_version(const VersionRecord& record);
 VersionRecord decode_version(std::string_view bytes);
 

@@ -16,7 +16,7 @@ class VersionsProjection final : public StoredProjection {
   explicit VersionsProjection(const Environment& env) : dbi_(env.derived(VersionsDatabases::records)) {}
   std::span<const DatabaseSpec> databases() const override { return VersionsDatabases::all; }
   std::string name() const override { return "versions"; }
-  std::uint32_t schema_version() const override { return 1; }
+  std::uint32_t schema_version() const override { return 2; }
   bool built_in() const override { return true; }
   void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
 

@@ -11,6 +11,6 @@ inline constexpr int kVersionPatch = 0;
 // format kOldestUpgradableFormat..kFormatVersion-1 is upgraded when opened for
 // writing (its projections are rebuilt; the log is not changed) and read as it
 // is when opened read-only; any other value is refused on open.
-inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kFormatVersion = 3;
 inline constexpr std::uint32_t kOldestUpgradableFormat = 1;
 }  // namespace planning
