@@ -136,8 +136,9 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
       return v;
     };
     auto format = o.read_only ? impl->env->read(stamp) : impl->env->write(stamp);
-    // Format 1 differs only in having no "slots" database (slot 0 in force):
-    // readable as it is, upgraded by a rebuild into slot 1 when writable.
+    // Formats 1 and 2 (docs/FORMAT.md §1.1: no "slots" database in 1, version
+    // records of record version 1 in both) are read as they are, and upgraded
+    // by a rebuild into the slot not in force when writable.
     const bool upgradable = *format >= kOldestUpgradableFormat && *format < kFormatVersion;
     if (*format != kFormatVersion && !upgradable) {
       return fail(ErrorCode::corruption,

@@ -238,7 +238,9 @@ std::vector<Row> catalogue() {
        }},
       {"`SessionManager::open`", "the store is already open in this process", E::storage,
        [](Fixture& f) { return error_of(SessionManager::open(f.options)); }},
-      {"`SessionManager::open`", "the store's format version is not `kFormatVersion`",
+      {"`SessionManager::open`",
+       "the store's format version is neither `kFormatVersion` nor an older one this build "
+       "upgrades (`kOldestUpgradableFormat` on)",
        E::corruption,
        [](Fixture& f) {
          Options o;
