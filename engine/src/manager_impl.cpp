@@ -258,13 +258,6 @@ Result<Session> SessionManager::Impl::require(const Txn& txn, std::string_view i
   return std::move(*session);
 }
 
-Result<std::string> SessionManager::Impl::content_at(const Txn& txn, std::uint64_t content_seq,
-                                                     detail::ContentResolver* resolver) const {
-  if (resolver != nullptr) return resolver->content(txn, content_seq);
-  detail::ContentResolver own(*log);
-  return own.content(txn, content_seq);
-}
-
 namespace {
 
 // Version `number` of `session` from its stored record and its content.
@@ -285,8 +278,7 @@ Version make_version(const Session& session, std::uint32_t number, detail::Versi
 }  // namespace
 
 Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& session,
-                                              std::uint32_t number,
-                                              detail::ContentResolver* resolver) const {
+                                              std::uint32_t number) const {
   if (auto c = detail::check_version_number(number); !c) return std::unexpected(c.error());
   auto bytes = detail::kv_get(txn, env->dbi(txn, detail::VersionsDatabases::records), detail::version_key(session.id, number));
   if (!bytes) {
@@ -295,7 +287,7 @@ Result<Version> SessionManager::Impl::version(const Txn& txn, const Session& ses
                             session.current_version));
   }
   detail::VersionRecord record = detail::decode_version(*bytes);
-  auto content = content_at(txn, record.content_seq, resolver);
+  auto content = detail::ContentResolver(*log).content(txn, record.content_seq);
   if (!content) return std::unexpected(content.error());
   return make_version(session, number, std::move(record), std::move(*content));
 }

@@ -31,10 +31,6 @@
 #include "projections/src/projection_set.hpp"
 #include "projections/src/records.hpp"
 
-namespace planning::detail {
-class ContentResolver;
-}  // namespace planning::detail
-
 namespace planning {
 
 // Delivers committed events to the signals in log order, outside every engine
@@ -107,15 +103,13 @@ class SessionManager::Impl {
   // --- Helpers used inside transactions.
   std::optional<Session> load(const detail::Txn& txn, std::string_view id) const;
   Result<Session> require(const detail::Txn& txn, std::string_view id) const;
-  // `resolver` (optional) carries resolved content from one call to the next:
-  // reading versions in ascending order through one resolver applies one delta
-  // per version instead of resolving each version's chain from its keyframe.
-  Result<Version> version(const detail::Txn& txn, const Session& session, std::uint32_t number,
-                          detail::ContentResolver* resolver = nullptr) const;
-  // Every version of `session`, oldest first, in one scan of its version records.
+  // Version `number` of `session`, its content resolved from the log.
+  Result<Version> version(const detail::Txn& txn, const Session& session,
+                          std::uint32_t number) const;
+  // Every version of `session`, oldest first, in one scan of its version
+  // records through one resolver: each version applies one delta to the
+  // content just resolved, not a chain from its keyframe.
   Result<std::vector<Version>> versions(const detail::Txn& txn, const Session& session) const;
-  Result<std::string> content_at(const detail::Txn& txn, std::uint64_t content_seq,
-                                 detail::ContentResolver* resolver = nullptr) const;
   // Log position of the latest event of `session` that carried its content.
   std::uint64_t latest_content_seq(const detail::Txn& txn, const Session& session) const;
   // Folds a session's stream up to and including `limit` (sequence or time).

@@ -2,7 +2,6 @@
 
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
-#include "events/src/hashing.hpp"
 
 namespace planning::detail {
 

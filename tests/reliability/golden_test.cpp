@@ -469,8 +469,9 @@ TEST_CASE("every golden store opens, verifies and reads", "[golden][store]") {
 
 namespace {
 
-// What a golden store of an older format reads as before any upgrade: its state, its export, and
-// the log's frames as stored — through a read-only open, which upgrades nothing.
+// What a golden store of an older format reads as before any upgrade: its
+// state, its export, and the log's frames as stored — through a read-only
+// open, which upgrades nothing.
 struct OldFormatReading {
   StoreState state;
   std::string exported;
