@@ -9,14 +9,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "events/src/lmdb_env.hpp"
 #include "support/raw_lmdb.hpp"
 #include "support/temp_store.hpp"
 #include "support/test_helpers.hpp"
@@ -777,6 +780,11 @@ TEST_CASE("a rebuild killed with SIGKILL leaves a store that recovers on open",
   auto manager = open_store(options);
   CHECK_SAME_STATE(before, capture_state(*manager));
   require_verified(*manager);
+  // What the killed rebuild left in the other slot (records, temporary
+  // files, its mark) does not stop the next one.
+  PLAN_OK(manager->rebuild_projections());
+  CHECK_SAME_STATE(before, capture_state(*manager));
+  require_verified(*manager);
 }
 
 // --- Damaged stores ------------------------------------------------------------
@@ -1352,6 +1360,128 @@ TEST_CASE("a rebuild that folds many events of a session in one batch equals the
   const StoreState before = capture_state(*manager);
   require_verified(*manager);
   PLAN_OK(manager->rebuild_projections());
+  CHECK_SAME_STATE(before, capture_state(*manager));
+  require_verified(*manager);
+}
+
+namespace {
+
+// A user projection whose records fill pages fast: 3,000 bytes per event. It
+// counts the events it is given.
+class Padder : public Projection {
+ public:
+  std::string name() const override { return "padder"; }
+  std::uint32_t schema_version() const override { return 1; }
+  void apply(const Event& event, ProjectionStore& store) override {
+    ++applied;
+    store.put("e" + std::to_string(event.sequence), std::string(3000, 'p'));
+  }
+  std::atomic<std::uint64_t> applied{0};
+};
+
+}  // namespace
+
+TEST_CASE("a rebuild held to a small memory budget equals the live store",
+          "[recovery][rebuild]") {
+  // The projections' runs are written out whenever they pass half the budget,
+  // and the streams and versions records go through sorted temporary files
+  // (many of them at 1 KiB); verify compares every record with a replay
+  // event by event.
+  TempDir dir;
+  ManualClock clock;
+  Options options = test_options(dir, &clock);
+  options.rebuild_memory_bytes = GENERATE(as<std::size_t>{}, 1, 1 << 10, 256 << 10);
+  options.replay_batch_events = GENERATE(as<std::size_t>{}, 7, 20000);
+  auto manager = open_store(options);
+  PLAN_OK(manager->register_projection(std::make_shared<EventCounter>()));
+  populate(*manager, clock, 48);
+  const StoreState before = capture_state(*manager);
+  const auto files = [&] {
+    std::set<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(options.path)) {
+      names.insert(entry.path().filename().string());
+    }
+    return names;
+  };
+  const auto files_before = files();
+  PLAN_OK(manager->rebuild_projections());
+  CHECK_SAME_STATE(before, capture_state(*manager));
+  CHECK(count_of(*manager, "total") == head_of(*manager));
+  CHECK_FALSE(value_of(*manager, "gap").has_value());
+  require_verified(*manager);
+  CHECK(files() == files_before);  // the temporary files are gone
+}
+
+TEST_CASE("a rebuild whose map fills up midway starts over on a larger map and completes",
+          "[recovery][rebuild][map]") {
+  TempDir dir;
+  ManualClock clock;
+  Options options = test_options(dir, &clock);
+  options.replay_batch_events = 8;
+  auto padder = std::make_shared<Padder>();
+  StoreState before;
+  std::uint64_t head = 0;
+  {
+    auto manager = open_store(options);
+    PLAN_OK(manager->register_projection(padder));
+    populate(*manager, clock, 40);
+    before = capture_state(*manager);
+    head = head_of(*manager);
+  }
+  // Reopened with a map no larger than the file, the new slot cannot fit
+  // without growing it; the padder writes in the replay transactions, which
+  // cannot be redone alone, so the rebuild starts over.
+  options.initial_map_size = 64 << 10;
+  auto manager = open_store(options);
+  PLAN_OK(manager->register_projection(padder));
+  const std::uint64_t map_before = PLAN_OK(manager->info()).map_size;
+  padder->applied = 0;
+  PLAN_OK(manager->rebuild_projections());
+  CHECK(padder->applied > head);
+  CHECK(PLAN_OK(manager->info()).map_size > map_before);
+  CHECK_SAME_STATE(before, capture_state(*manager));
+  CHECK(PLAN_OK(manager->projection_value("padder", "e" + std::to_string(head))) ==
+        std::string(3000, 'p'));
+  require_verified(*manager);
+}
+
+TEST_CASE("a rebuild stops when another process takes its slot over, and the old projections stay",
+          "[recovery][rebuild]") {
+  TempDir dir;
+  ManualClock clock;
+  Options options = test_options(dir, &clock);
+  options.replay_batch_events = 16;
+  auto manager = open_store(options);
+  populate(*manager, clock, 30);
+  const StoreState before = capture_state(*manager);
+  // Slot 0 is in force in a store never rebuilt: the rebuild fills slot 1.
+  const std::string checkpoints = detail::slot_name("checkpoints", 1);
+  int child_status = -1;
+  auto rebuilt = manager->rebuild_projections([&](std::uint64_t, std::uint64_t) {
+    if (child_status != -1) return;
+    // Another process marks the slot as its own, as a second rebuild does.
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const std::string err = raw::with_txn(options.path, true, [&](MDB_txn* txn) -> std::string {
+        MDB_dbi dbi;
+        if (auto e = raw::open_dbi(txn, checkpoints, dbi); !e.empty()) return e;
+        MDB_val key = raw::val("~rebuild"), value = raw::val("another rebuild");
+        return mdb_put(txn, dbi, &key, &value, 0) == 0 ? "" : "mdb_put failed";
+      });
+      if (!err.empty()) std::fprintf(stderr, "child: %s\n", err.c_str());
+      _exit(err.empty() ? 0 : 1);
+    }
+    waitpid(pid, &child_status, 0);
+  });
+  REQUIRE(WIFEXITED(child_status));
+  REQUIRE(WEXITSTATUS(child_status) == 0);
+  REQUIRE_FALSE(rebuilt.has_value());
+  CHECK(rebuilt.error().code == ErrorCode::storage);
+  CHECK_THAT(rebuilt.error().message, Catch::Matchers::Contains("another process"));
+  CHECK_SAME_STATE(before, capture_state(*manager));
+  require_verified(*manager);
+
+  PLAN_OK(manager->rebuild_projections());  // a new rebuild takes the slot back
   CHECK_SAME_STATE(before, capture_state(*manager));
   require_verified(*manager);
 }

@@ -292,7 +292,8 @@ Result<VerifyReport> SessionManager::verify(const ProgressCallback& progress) co
 Result<void> SessionManager::rebuild_projections(const ProgressCallback& progress) {
   std::lock_guard write(impl_->write_mutex);
   try {
-    impl_->projections->rebuild(impl_->options.replay_batch_events, progress);
+    impl_->projections->rebuild(impl_->options.replay_batch_events,
+                                impl_->options.rebuild_memory_bytes, progress);
   } catch (...) {
     return std::unexpected(detail::translate_exception(std::current_exception()));
   }

@@ -93,6 +93,9 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
   if (o.replay_batch_events == 0) {
     return fail(ErrorCode::invalid_argument, "Options::replay_batch_events must be positive");
   }
+  if (o.rebuild_memory_bytes == 0) {
+    return fail(ErrorCode::invalid_argument, "Options::rebuild_memory_bytes must be positive");
+  }
 
   {
     std::lock_guard lock(registry_mutex);
@@ -193,7 +196,8 @@ void SessionManager::Impl::upgrade_format(std::uint32_t from) {
     log_message(LogLevel::info,
                 fmt::format("upgrading store {}: {} of {} events replayed", path, done, total));
   };
-  projections->rebuild(options.replay_batch_events, progress, [&](const Txn& txn) {
+  projections->rebuild(options.replay_batch_events, options.rebuild_memory_bytes, progress,
+                       [&](const Txn& txn) {
     log->set_format_version(txn, kFormatVersion);  // in the commit that switches slots
   });
   log_message(LogLevel::info, fmt::format("upgraded store {} to format version {}", path,

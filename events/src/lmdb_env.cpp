@@ -157,6 +157,13 @@ std::uint64_t kv_count(const Txn& txn, MDB_dbi dbi) {
   return stat.ms_entries;
 }
 
+std::uint64_t kv_bytes(const Txn& txn, MDB_dbi dbi) {
+  MDB_stat stat{};
+  lmdb::dbi_stat(txn.get(), dbi, &stat);
+  return (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) *
+         std::uint64_t{stat.ms_psize};
+}
+
 // --- Environment ---------------------------------------------------------------
 
 namespace {

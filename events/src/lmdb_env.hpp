@@ -122,6 +122,8 @@ void kv_scan_prefix(const Txn& txn, MDB_dbi dbi, std::string_view prefix,
 void kv_scan_dups(const Txn& txn, MDB_dbi dbi, std::string_view key, bool descending,
                   const std::function<bool(std::string_view)>& visit);
 std::uint64_t kv_count(const Txn& txn, MDB_dbi dbi);
+// Bytes of the pages holding a database's B-tree.
+std::uint64_t kv_bytes(const Txn& txn, MDB_dbi dbi);
 
 // How to open an environment (the engine fills it from planning::Options, whose
 // fields of the same names document each one).

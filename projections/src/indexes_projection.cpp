@@ -91,23 +91,37 @@ class IndexesProjection final : public StoredProjection {
     // In a run each session's entries are rewritten once, from the fields
     // stored before the run to the fields after its last event.
     auto [it, fresh] = run_.try_emplace(id);
-    if (fresh) it->second.now = it->second.stored = load(txn, id);
+    if (fresh) {
+      it->second.now = it->second.stored = load(txn, id);
+      run_bytes_ += kCachedBytes + 2 * id.size();
+    }
     it->second.now = next(it->second.now, event);
   }
 
   void begin_run() override {
-    run_.clear();
+    drop_run();
     in_run_ = true;
   }
   bool deferrable() const override { return true; }  // queries read it, writes never do
 
   void end_run(const Txn* txn) override {
-    if (txn) {
-      for (const auto& [id, c] : run_) store(*txn, id, c.stored, c.now);
-    }
+    if (txn) write_run(*txn);
     run_.clear();
     in_run_ = false;
   }
+
+  void begin_bulk(const BulkOptions& /*options*/) override { begin_run(); }
+  std::size_t run_bytes() const override { return run_bytes_; }
+  void write_run(const Txn& txn) const override {
+    for (const auto* entry : in_key_order(run_)) {
+      store(txn, entry->first, entry->second.stored, entry->second.now);
+    }
+  }
+  void drop_run() override {
+    run_.clear();
+    run_bytes_ = 0;
+  }
+  void end_bulk() override { end_run(nullptr); }
 
  private:
   std::optional<IndexedFields> load(const Txn& txn, const std::string& id) const {
@@ -141,7 +155,7 @@ class IndexesProjection final : public StoredProjection {
   // Only the entries whose key changed are rewritten (a content update moves
   // only idx_updated); the resulting entries are the same as a full rewrite's.
   void store(const Txn& txn, const std::string& id, const std::optional<IndexedFields>& old,
-             const std::optional<IndexedFields>& now) {
+             const std::optional<IndexedFields>& now) const {
     if (!now) {
       if (old) {
         remove_entries(txn, id, *old, nullptr);
@@ -161,6 +175,10 @@ class IndexesProjection final : public StoredProjection {
   };
   bool in_run_ = false;
   std::unordered_map<std::string, Cached> run_;
+  std::size_t run_bytes_ = 0;  // estimate, for a bulk build's budget
+  // Memory of one cached session besides its id (two IndexedFields with
+  // short strings, and the map's node).
+  static constexpr std::size_t kCachedBytes = 2 * sizeof(IndexedFields) + 256;
 
   static bool same_fields(const IndexedFields& a, const IndexedFields& b) {
     return a.status == b.status && a.created_at == b.created_at && a.updated_at == b.updated_at &&
@@ -185,7 +203,7 @@ class IndexesProjection final : public StoredProjection {
 
   // Removes the entries of `f` that `next` does not have (all when null).
   void remove_entries(const Txn& txn, const std::string& id, const IndexedFields& f,
-                      const IndexedFields* next) {
+                      const IndexedFields* next) const {
     const Changed c = changed(f, next);
     const std::string created = time_id_key(f.created_at, id);
     if (c.status) kv_del(txn, status_.in(txn), status_key(f.status), created);
@@ -204,7 +222,7 @@ class IndexesProjection final : public StoredProjection {
 
   // Adds the entries of `f` that `previous` did not have (all when null).
   void add_entries(const Txn& txn, const std::string& id, const IndexedFields& f,
-                   const IndexedFields* previous) {
+                   const IndexedFields* previous) const {
     const Changed c = changed(f, previous);
     const std::string created = time_id_key(f.created_at, id);
     if (c.status) kv_put(txn, status_.in(txn), status_key(f.status), created, MDB_NODUPDATA);

@@ -1,9 +1,11 @@
 #include "projections/src/projection_set.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <random>
+#include <stdexcept>
 #include <unordered_set>
 
-#include "events/src/content_resolver.hpp"
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/event_codec.hpp"
@@ -23,6 +25,43 @@ constexpr std::uint64_t kReleaseEvery = 512;
 // heap until the commit: ~2048 x 6 x 4 KiB bounds that near 50 MiB, whatever
 // replay_batch_events says.
 constexpr std::size_t kMaxSessionsPerReplay = 2048;
+
+// How often (in events) a bulk build's replay compares the runs' memory with
+// its budget.
+constexpr std::uint64_t kBudgetCheckEvery = 256;
+
+// Bytes of sorted records appended per transaction at the end of a bulk build.
+constexpr std::size_t kSortedChunkBytes = std::size_t{2} << 20;
+
+// Passes a bulk build may make over the log (each reads all of it).
+constexpr std::uint64_t kMaxBulkPasses = 16;
+
+// Key of the rebuild's mark in the checkpoints of the slot it builds: no
+// projection name starts with '~'. Another process that finds a mark that is
+// not its own knows a second rebuild has taken the slot over.
+constexpr std::string_view kRebuildOwnerKey = "~rebuild";
+
+// Thrown when a bulk build must start over (ProjectionSet::bulk_build).
+struct RestartBuild {};
+
+// A bulk build over every projection (StoredProjection::begin_bulk); leaving
+// the scope ends it, dropping what is left.
+class BulkScope {
+ public:
+  BulkScope(const std::vector<std::unique_ptr<StoredProjection>>& projections,
+            const StoredProjection::BulkOptions& options)
+      : projections_(projections) {
+    for (const auto& p : projections_) p->begin_bulk(options);
+  }
+  ~BulkScope() {
+    for (const auto& p : projections_) p->end_bulk();
+  }
+  BulkScope(const BulkScope&) = delete;
+  BulkScope& operator=(const BulkScope&) = delete;
+
+ private:
+  const std::vector<std::unique_ptr<StoredProjection>>& projections_;
+};
 
 // A run of apply() calls over every projection (StoredProjection::begin_run):
 // finish() writes what the projections kept in memory; leaving the scope
@@ -115,6 +154,35 @@ void ProjectionSet::write_checkpoint(const Txn& txn, const StoredProjection& p,
   kv_put(txn, checkpoints_.in(txn), p.name(), record);
 }
 
+std::uint64_t ProjectionSet::replay_events(const Txn& txn, ContentResolver& resolver,
+                                           std::uint64_t from, std::uint64_t to,
+                                           const std::function<bool(const Event&)>& apply,
+                                           const SessionFilter& select) const {
+  std::uint64_t last = from;
+  log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
+    if (seq != last + 1) {
+      throw DecodeError("event " + std::to_string(last + 1) + " is missing from the log");
+    }
+    last = seq;
+    bool more = true;
+    std::optional<FrameHeader> header;
+    if (select) {
+      auto peeked = peek_header(seq, frame);
+      if (!peeked) throw DecodeError(peeked.error().message);
+      header = *peeked;
+    }
+    if (!header || select(header->session_id)) {
+      auto event = resolver.decode(txn, seq, frame);
+      if (!event) throw DecodeError(event.error().message);
+      more = apply(*event);
+    }
+    // Keeps a long replay's resident set bounded (release_mapped_pages).
+    if ((last - from) % kReleaseEvery == 0) env_.release_mapped_pages(txn);
+    return more;
+  });
+  return last;
+}
+
 void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,
                                  std::uint64_t* reached) const {
   std::vector<std::uint64_t> checkpoints;
@@ -128,26 +196,15 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
     *reached = to;
     return;
   }
-  std::uint64_t last = from;
-  std::uint64_t expected = from + 1;
   RunScope run(projections_);
   std::unordered_set<std::string> touched;
   ContentResolver resolver(log_);
-  log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
-    if (seq != expected) {
-      throw DecodeError("event " + std::to_string(expected) + " is missing from the log");
-    }
-    auto event = resolver.decode(txn, seq, frame);
-    if (!event) throw DecodeError(event.error().message);
+  const std::uint64_t last = replay_events(txn, resolver, from, to, [&](const Event& event) {
     for (std::size_t i = 0; i < projections_.size(); ++i) {
-      if (checkpoints[i] < seq) projections_[i]->apply(txn, *event);
+      if (checkpoints[i] < event.sequence) projections_[i]->apply(txn, event);
     }
-    last = seq;
-    ++expected;
-    // Keeps a long replay's resident set bounded (release_mapped_pages).
-    if ((last - from) % kReleaseEvery == 0) env_.release_mapped_pages(txn);
-    touched.insert(event->session_id);
-    return last - from < max_events && touched.size() < kMaxSessionsPerReplay;
+    touched.insert(event.session_id);
+    return event.sequence - from < max_events && touched.size() < kMaxSessionsPerReplay;
   });
   run.finish(txn);
   for (std::size_t i = 0; i < projections_.size(); ++i) {
@@ -181,71 +238,215 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
   }
 }
 
-void ProjectionSet::rebuild(std::size_t batch, const ProgressCallback& progress,
+void ProjectionSet::rebuild(std::size_t batch, std::size_t memory_bytes,
+                            const ProgressCallback& progress,
                             const std::function<void(const Txn&)>& at_switch) {
-  // Fills the slot not in force from the log, in transactions of its own, and
+  // Builds the slot not in force from the log, in transactions of its own, and
   // makes it the slot in force in one last commit. Until then every reader
   // sees the old projections; a crash or a damaged log leaves them in force.
   batch = std::max<std::size_t>(batch, 1);
   const std::uint8_t live = env_.read([](const Txn& txn) { return txn.slot(); });
   const std::uint8_t fresh = live ^ 1;
+  std::string owner(16, '\0');
+  std::random_device random;
+  for (std::size_t i = 0; i < owner.size(); i += 4) {
+    const std::uint32_t r = random();
+    std::memcpy(owner.data() + i, &r, 4);
+  }
   // Each transaction works on `fresh` — unless another process's rebuild has
   // switched slots meanwhile, when `fresh` is in force and must not be touched.
   struct Switched {};
-  auto on_fresh = [&](Txn& txn) {
+  auto point = [&](Txn& txn) {
     if (txn.slot() != live) throw Switched{};
     txn.use_slot(fresh);
   };
-  try {
-    env_.write([&](Txn& txn) {
-      on_fresh(txn);
-      env_.clear_slot(txn, fresh);  // what an interrupted rebuild left there
-      for (const auto& p : projections_) write_checkpoint(txn, *p, 0);
-    });
-    const std::uint64_t head = env_.read([&](const Txn& txn) { return log_.head(txn).sequence; });
-    // A log that ends before its head record stops a replay short: reported.
-    auto advanced = [](std::uint64_t before, std::uint64_t reached) {
-      if (reached == before) {
-        throw DecodeError("event " + std::to_string(before + 1) + " is missing from the log");
-      }
-    };
-    for (std::uint64_t reached = 0; reached < head;) {
-      const std::uint64_t before = reached;
-      env_.write([&](Txn& txn) {
-        on_fresh(txn);
-        replay_range(txn, head, batch, &reached);
-      });
-      advanced(before, reached);
-      env_.release_mapped_pages();  // the pages replayed are not needed again
-      if (progress) progress(reached, head);
+  auto on_fresh = [&](Txn& txn) {
+    point(txn);
+    auto mark = kv_get(txn, checkpoints_.in(txn), kRebuildOwnerKey);
+    if (mark && *mark != owner) {
+      throw std::runtime_error(
+          "another process started rebuilding the projections during this rebuild; the old "
+          "projections stay in force");
     }
-    env_.write([&](Txn& txn) {
-      on_fresh(txn);
-      // Events other processes appended since `head`, then the switch.
-      const std::uint64_t now = log_.head(txn).sequence;
-      for (std::uint64_t reached = 0, before = UINT64_MAX; reached < now;) {
-        before = reached;
-        replay_range(txn, now, SIZE_MAX, &reached);
-        if (reached < now) advanced(before, reached);
-      }
-      env_.set_slot_in_force(txn, fresh);
-      if (at_switch) at_switch(txn);
-      env_.clear_slot(txn, live);
-    });
-  } catch (const Switched&) {
-    return;  // another process rebuilt the projections from the same log
-  } catch (...) {
-    // The old slot stays in force; the partial one is emptied when possible.
+  };
+  for (;;) {
     try {
+      bulk_build(
+          batch, memory_bytes, progress, [&](Txn& txn) { on_fresh(txn); },
+          [&](Txn& txn) {
+            point(txn);
+            env_.clear_slot(txn, fresh);  // what an interrupted rebuild left there
+            kv_put(txn, checkpoints_.in(txn), kRebuildOwnerKey, owner);
+          });
       env_.write([&](Txn& txn) {
         on_fresh(txn);
-        env_.clear_slot(txn, fresh);
+        // Events other processes appended since the bulk build, then the switch.
+        const std::uint64_t now = log_.head(txn).sequence;
+        for (std::uint64_t reached = 0, before = UINT64_MAX; reached < now;) {
+          before = reached;
+          replay_range(txn, now, SIZE_MAX, &reached);
+          if (reached == before) {
+            throw DecodeError("event " + std::to_string(before + 1) + " is missing from the log");
+          }
+        }
+        kv_del(txn, checkpoints_.in(txn), kRebuildOwnerKey);
+        env_.set_slot_in_force(txn, fresh);
+        if (at_switch) at_switch(txn);
+        env_.clear_slot(txn, live);
       });
+      break;
+    } catch (const RestartBuild&) {
+      continue;  // the map grew under a transaction that cannot be redone alone
+    } catch (const Switched&) {
+      return;  // another process rebuilt the projections from the same log
     } catch (...) {
+      // The old slot stays in force; the partial one is emptied when possible.
+      try {
+        env_.write([&](Txn& txn) {
+          on_fresh(txn);
+          env_.clear_slot(txn, fresh);
+        });
+      } catch (...) {
+      }
+      throw;
     }
-    throw;
   }
   lost_.clear();
+}
+
+std::vector<std::string> ProjectionSet::bulk_partitions(std::size_t memory_bytes) const {
+  // Estimated from the slot in force (a guess: a damaged or empty slot gives
+  // one pass, and the runs' budget still bounds memory). A session costs its
+  // record in the sessions run, its content again in the resolver's cache,
+  // and ~1 KiB in the indexes and statistics runs.
+  return env_.read([&](const Txn& txn) {
+    const MDB_dbi sessions = env_.dbi(txn, SessionsDatabases::records);
+    const std::uint64_t bytes = kv_bytes(txn, sessions);
+    const std::uint64_t count = kv_count(txn, sessions);
+    const std::uint64_t runs = std::max<std::uint64_t>(memory_bytes / 2, 1);
+    const std::uint64_t cache = std::max<std::uint64_t>(memory_bytes / 4, 1);
+    const std::uint64_t passes = std::min<std::uint64_t>(
+        {kMaxBulkPasses, count,
+         std::max<std::uint64_t>(
+             {1, (bytes + count * 1024 + runs - 1) / runs, (bytes + cache - 1) / cache})});
+    // Ranges of equal session counts, as the slot in force has them.
+    std::vector<std::string> bounds;
+    std::uint64_t index = 0;
+    if (passes > 1) {
+      kv_scan_prefix(txn, sessions, "", [&](std::string_view key, std::string_view) {
+        ++index;
+        if (index == count * (bounds.size() + 1) / passes) bounds.emplace_back(key);
+        return bounds.size() + 1 < passes;
+      });
+    }
+    return bounds;
+  });
+}
+
+void ProjectionSet::bulk_build(std::size_t batch, std::size_t memory_bytes,
+                               const ProgressCallback& progress,
+                               const std::function<void(Txn&)>& on_slot,
+                               const std::function<void(Txn&)>& start) {
+  // The projections keep a run across every transaction (StoredProjection::
+  // begin_bulk): each replay transaction only reads, unless a projection
+  // writes through; runs are written out when over budget and at the end;
+  // sorted databases are appended in key order last.
+  // The budget: half for the runs, a quarter for the resolver's cache, a
+  // quarter for the sorted loads' buffers.
+  BulkScope bulk(projections_, StoredProjection::BulkOptions{env_.path(), memory_bytes / 8});
+  const std::size_t run_budget = memory_bytes / 2;
+  // A replay transaction changes the runs in memory, so it cannot be retried
+  // after MDB_MAP_FULL the way Environment::write would: the build restarts.
+  auto once = [&](const std::function<void(Txn&)>& body) {
+    bool entered = false;
+    env_.write([&](Txn& txn) {
+      if (entered) throw RestartBuild{};
+      entered = true;
+      on_slot(txn);
+      body(txn);
+    });
+  };
+  auto write_runs = [&] {
+    env_.write([&](Txn& txn) {
+      on_slot(txn);
+      for (const auto& p : projections_) {
+        p->write_run(txn);
+        env_.release_mapped_pages(txn);  // the pages read to find where records go
+      }
+    });
+    for (const auto& p : projections_) p->drop_run();
+    env_.release_mapped_pages();  // the pages the runs were written into
+  };
+  auto run_bytes = [&] {
+    std::size_t total = 0;
+    for (const auto& p : projections_) total += p->run_bytes();
+    return total;
+  };
+
+  env_.write([&](Txn& txn) {
+    start(txn);
+    for (const auto& p : projections_) write_checkpoint(txn, *p, 0);
+  });
+  const std::uint64_t head = env_.read([&](const Txn& txn) { return log_.head(txn).sequence; });
+  // One resolver for the whole build: its cache of each session's latest
+  // content (the base of its next delta) stays valid across transactions.
+  ContentResolver resolver(log_, memory_bytes / 4);
+  // Passes over the log, each for the sessions of one range of ids, so that
+  // the sessions a pass keeps in memory fit the budget: their records are then
+  // written once, not once per transaction, and each pass writes into its own
+  // part of the B-trees keyed by id. User projections see every event
+  // in the first pass (they need log order); later passes skip their events.
+  const std::vector<std::string> bounds = bulk_partitions(memory_bytes);
+  const std::uint64_t passes = bounds.size() + 1;
+  auto partition = [&](std::string_view session_id) -> std::uint64_t {
+    return std::upper_bound(bounds.begin(), bounds.end(), session_id) - bounds.begin();
+  };
+  bool users = false;
+  for (const auto& p : projections_) users = users || !p->built_in();
+  for (std::uint64_t pass = 0; pass < passes; ++pass) {
+    SessionFilter select;
+    if (passes > 1 && (pass > 0 || !users)) {
+      select = [&](std::string_view id) { return partition(id) == pass; };
+    }
+    for (std::uint64_t reached = 0; reached < head;) {
+      once([&](Txn& txn) {
+        const std::uint64_t from = reached;
+        reached = replay_events(
+            txn, resolver, from, head,
+            [&](const Event& event) {
+              const bool mine = passes == 1 || partition(event.session_id) == pass;
+              for (const auto& p : projections_) {
+                if (p->built_in() ? mine : pass == 0) p->apply(txn, event);
+              }
+              const std::uint64_t done = event.sequence - from;
+              return done < batch && (done % kBudgetCheckEvery != 0 || run_bytes() < run_budget);
+            },
+            select);
+        // A log that ends before its head record stops a replay short: reported.
+        if (reached == from) {
+          throw DecodeError("event " + std::to_string(from + 1) + " is missing from the log");
+        }
+      });
+      if (run_bytes() >= run_budget) write_runs();
+      env_.release_mapped_pages();  // the pages replayed are not needed again
+      if (progress) progress((pass * head + reached) / passes, head);
+    }
+    write_runs();
+  }
+  for (const auto& p : projections_) {
+    while (auto chunk = p->take_sorted(kSortedChunkBytes)) {
+      env_.write([&](Txn& txn) {
+        on_slot(txn);
+        const MDB_dbi dbi = chunk->dbi.in(txn);
+        for (const auto& [key, value] : chunk->records) kv_put(txn, dbi, key, value, MDB_APPEND);
+      });
+      env_.release_mapped_pages();
+    }
+  }
+  env_.write([&](Txn& txn) {
+    on_slot(txn);
+    for (const auto& p : projections_) write_checkpoint(txn, *p, head);
+  });
 }
 
 void ProjectionSet::begin_appends(const Txn& txn, std::uint64_t head, bool defer) {

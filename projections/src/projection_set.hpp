@@ -15,6 +15,7 @@
 
 #include <planning/projection.hpp>
 
+#include "events/src/content_resolver.hpp"
 #include "events/src/event_log.hpp"
 #include "events/src/lmdb_env.hpp"
 #include "projections/src/stored_projection.hpp"
@@ -56,7 +57,10 @@ class ProjectionSet {
   // not in force (lmdb_env.hpp) — and switches to them in one commit, which
   // also runs `at_switch` (when given). Readers see the old projections until
   // that commit; a failure (a damaged log) or a crash leaves them in force.
-  void rebuild(std::size_t batch, const ProgressCallback& progress,
+  // The new slot is built in bulk (bulk_build): its records are kept in
+  // memory up to about `memory_bytes` and in sorted temporary files, and the
+  // databases whose records are only inserted are appended in key order.
+  void rebuild(std::size_t batch, std::size_t memory_bytes, const ProgressCallback& progress,
                const std::function<void(const Txn&)>& at_switch = {});
 
   // The write path's protocol, once per write transaction: begin_appends brings
@@ -90,14 +94,35 @@ class ProjectionSet {
   // each event. Returns the number of events read.
   void replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,
                     std::uint64_t* reached) const;
+  // Decodes the log's events (from, to] in order and hands each to `apply`
+  // until it returns false. Returns the last sequence handed over (`from` if
+  // none). DecodeError when an event is missing or damaged.
+  // With `select`, only the events of the sessions it accepts are decoded and
+  // handed over (the others are only read to their header).
+  using SessionFilter = std::function<bool(std::string_view session_id)>;
+  std::uint64_t replay_events(const Txn& txn, ContentResolver& resolver, std::uint64_t from,
+                              std::uint64_t to, const std::function<bool(const Event&)>& apply,
+                              const SessionFilter& select = {}) const;
+  // The ranges of session ids a bulk build makes one pass over the log for,
+  // so that each pass's sessions fit `memory_bytes` (estimated from the slot
+  // in force): pass i takes the ids below bounds[i] and from bounds[i - 1]
+  // on; empty for one pass.
+  std::vector<std::string> bulk_partitions(std::size_t memory_bytes) const;
+  // Fills a slot from the whole log, in bulk, up to the head it reads after a
+  // first transaction that runs `start` (which points the transaction at the
+  // slot and empties it); every later transaction runs `on_slot` first (which
+  // points it at the slot, and may throw to stop). Ends with every checkpoint
+  // at that head.
+  void bulk_build(std::size_t batch, std::size_t memory_bytes, const ProgressCallback& progress,
+                  const std::function<void(Txn&)>& on_slot, const std::function<void(Txn&)>& start);
 
   // Constant after open() (add() is called with the store's write lock held).
   Environment& env_;
   const EventLog& log_;
   DerivedDbi checkpoints_;
   std::vector<std::unique_ptr<StoredProjection>> projections_;
-  std::vector<std::string> lost_;  // names to reset on the next catch_up
-  std::uint64_t appends_from_ = 0;  // the head at begin_appends
+  std::vector<std::string> lost_;            // names to reset on the next catch_up
+  std::uint64_t appends_from_ = 0;           // the head at begin_appends
   std::vector<StoredProjection*> deferred_;  // in a run until end_appends
   std::vector<UserEntry> users_;
 };

@@ -141,6 +141,10 @@ std::string version_key(std::string_view session_id, std::uint32_t version_numbe
   return key;
 }
 
+std::string_view session_of_version_key(std::string_view key) {
+  return key.substr(0, key.size() - sizeof(std::uint32_t));
+}
+
 std::string stream_key(std::string_view session_id, std::uint32_t stream_version) {
   std::string key(session_id);
   put_be<std::uint32_t>(key, stream_version);

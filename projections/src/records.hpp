@@ -35,6 +35,8 @@ VersionRecord decode_version(std::string_view bytes);
 
 // Keys.
 std::string version_key(std::string_view session_id, std::uint32_t version_number);
+// The session id of a version_key (REQUIRES: one).
+std::string_view session_of_version_key(std::string_view key);
 std::string stream_key(std::string_view session_id, std::uint32_t stream_version);
 
 }  // namespace planning::detail

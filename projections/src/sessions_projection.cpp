@@ -44,7 +44,7 @@ class SessionsProjection final : public StoredProjection {
     run_bytes_ -= c.bytes;
     c.bytes = (c.state ? c.state->content.size() : 0) + c.metadata.size() + 512;
     run_bytes_ += c.bytes;
-    if (run_bytes_ > kMaxRunBytes) flush(txn);
+    if (!bulk_ && run_bytes_ > kMaxRunBytes) flush(txn);  // a bulk build's set decides
   }
 
   void begin_run() override {
@@ -57,9 +57,23 @@ class SessionsProjection final : public StoredProjection {
   bool deferrable() const override { return true; }
 
   void end_run(const Txn* txn) override {
-    if (txn) flush(*txn);
+    if (txn) write_run(*txn);
     drop();
     in_run_ = false;
+  }
+
+  void begin_bulk(const BulkOptions& /*options*/) override {
+    begin_run();
+    bulk_ = true;
+  }
+  std::size_t run_bytes() const override { return run_bytes_; }
+  void write_run(const Txn& txn) const override {
+    for (const auto* entry : in_key_order(run_)) store(txn, entry->first, entry->second);
+  }
+  void drop_run() override { drop(); }
+  void end_bulk() override {
+    end_run(nullptr);
+    bulk_ = false;
   }
 
  private:
@@ -92,7 +106,7 @@ class SessionsProjection final : public StoredProjection {
   }
 
   void flush(const Txn& txn) {
-    for (const auto& [id, c] : run_) store(txn, id, c);
+    write_run(txn);
     drop();
   }
 
@@ -104,6 +118,7 @@ class SessionsProjection final : public StoredProjection {
   DerivedDbi dbi_;
   // The sessions of the current run (see StoredProjection::begin_run).
   bool in_run_ = false;
+  bool bulk_ = false;
   std::unordered_map<std::string, Cached> run_;
   std::size_t run_bytes_ = 0;
 };

@@ -88,14 +88,21 @@ class StatisticsProjection final : public StoredProjection {
   bool deferrable() const override { return true; }  // get_statistics reads it, writes never do
 
   void end_run(const Txn* txn) override {
-    if (txn) {
-      for (const auto& [key, contribution] : run_) store(*txn, key, contribution);
-      if (run_counters_) write_counters(*txn, *run_counters_);
-    }
+    if (txn) write_run(*txn);
     run_counters_ = std::nullopt;
     run_.clear();
     in_run_ = false;
   }
+
+  void begin_bulk(const BulkOptions& /*options*/) override { begin_run(); }
+  std::size_t run_bytes() const override { return run_.size() * kCachedBytes; }
+  void write_run(const Txn& txn) const override {
+    for (const auto* entry : in_key_order(run_)) store(txn, entry->first, entry->second);
+    if (run_counters_) write_counters(txn, *run_counters_);
+  }
+  // The counters stay: they are read once per run, and equal what was written.
+  void drop_run() override { run_.clear(); }
+  void end_bulk() override { end_run(nullptr); }
 
  private:
   std::optional<Contribution> load(const Txn& txn, const std::string& key) const {
@@ -148,6 +155,8 @@ class StatisticsProjection final : public StoredProjection {
   bool in_run_ = false;
   std::optional<Counters> run_counters_;
   std::unordered_map<std::string, std::optional<Contribution>> run_;
+  // Memory of one cached contribution: key, value and the map's node.
+  static constexpr std::size_t kCachedBytes = 160;
 };
 
 }  // namespace

@@ -3,10 +3,15 @@
 // write transaction; a throw aborts that transaction.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <planning/events.hpp>
 #include <planning/projection.hpp>
@@ -43,7 +48,47 @@ class StoredProjection {
   // event of that session). Its records may then be kept in a run for a whole
   // write transaction and written once at its end.
   virtual bool deferrable() const { return false; }
+
+  // A bulk build: the rebuild of an empty slot (ProjectionSet::rebuild), whose
+  // contents no reader sees until the rebuild switches to it. One run then
+  // spans every replay transaction, and a projection may keep records in
+  // memory or in temporary files across them. The set drives it:
+  //   begin_bulk(); apply()...  — replay transactions, which may be redone
+  //       from the start of the rebuild (a retried transaction restarts it);
+  //   run_bytes() over budget, and at the end: write_run(txn) in a write
+  //       transaction of its own, which may be retried (so write_run changes
+  //       nothing in memory), then drop_run() once it committed;
+  //   at the end, take_sorted() until it returns nullopt: chunks of records in
+  //       key order, which the set appends (MDB_APPEND) in transactions of
+  //       their own;
+  //   end_bulk() — also after a failure, dropping whatever is left.
+  // The defaults write through in apply(), as outside a run.
+  struct BulkOptions {
+    std::filesystem::path temp_directory;  // for sorted runs
+    std::size_t memory_bytes = 0;          // this projection's share
+  };
+  struct SortedChunk {
+    DerivedDbi dbi;                                            // written in the slot being built
+    std::vector<std::pair<std::string, std::string>> records;  // ascending keys
+  };
+  virtual void begin_bulk(const BulkOptions& /*options*/) {}
+  virtual std::size_t run_bytes() const { return 0; }
+  virtual void write_run(const Txn& /*txn*/) const {}
+  virtual void drop_run() {}
+  virtual std::optional<SortedChunk> take_sorted(std::size_t /*bytes*/) { return std::nullopt; }
+  virtual void end_bulk() {}
 };
+
+// The entries of a run's map in key order, for writing a run out: neighbouring
+// puts then land on the same B-tree pages.
+template <class Map>
+std::vector<const typename Map::value_type*> in_key_order(const Map& map) {
+  std::vector<const typename Map::value_type*> order;
+  order.reserve(map.size());
+  for (const auto& entry : map) order.push_back(&entry);
+  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  return order;
+}
 
 // Built-in projections (one file each). REQUIRES: `env` was opened with
 // store_databases() (projections/src/databases.hpp).

@@ -1,8 +1,11 @@
 // Projection "versions": id + u32 BE version -> VersionRecord. Content is not
 // copied: each record points at the log position holding the content.
+#include <unordered_map>
+
 #include "projections/src/records.hpp"
 #include "projections/src/session_fold.hpp"
 #include "projections/src/databases.hpp"
+#include "projections/src/sorted_load.hpp"
 #include "projections/src/stored_projection.hpp"
 
 #include "events/src/event_codec.hpp"
@@ -13,7 +16,8 @@ namespace {
 
 class VersionsProjection final : public StoredProjection {
  public:
-  explicit VersionsProjection(const Environment& env) : dbi_(env.derived(VersionsDatabases::records)) {}
+  explicit VersionsProjection(const Environment& env)
+      : dbi_(env.derived(VersionsDatabases::records)), bulk_(dbi_) {}
   std::span<const DatabaseSpec> databases() const override { return VersionsDatabases::all; }
   std::string name() const override { return "versions"; }
   std::uint32_t schema_version() const override { return 2; }
@@ -21,6 +25,10 @@ class VersionsProjection final : public StoredProjection {
   void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
 
   void apply(const Txn& txn, const Event& event) override {
+    if (event.type == EventType::session_removed && bulk_.active()) {
+      removed_[event.session_id] = event.sequence;  // take_sorted leaves out what it removed
+      return;
+    }
     if (event.type == EventType::session_removed) {
       std::vector<std::string> keys;
       kv_scan_prefix(txn, dbi_.in(txn), event.session_id, [&](std::string_view key, std::string_view) {
@@ -56,11 +64,36 @@ class VersionsProjection final : public StoredProjection {
           }
         },
         event.payload);
-    kv_put(txn, dbi_.in(txn), version_key(event.session_id, made), encode_version(record));
+    const std::string key = version_key(event.session_id, made);
+    if (bulk_.active()) {
+      bulk_.add(key, event.sequence, encode_version(record));
+    } else {
+      kv_put(txn, dbi_.in(txn), key, encode_version(record));
+    }
+  }
+
+  // A bulk build writes the records in key order at its end, without those a
+  // later session_removed deleted.
+  void begin_bulk(const BulkOptions& options) override {
+    removed_.clear();
+    bulk_.begin(options);
+  }
+  std::optional<SortedChunk> take_sorted(std::size_t bytes) override {
+    return bulk_.take(bytes, [&](std::string_view key, std::uint64_t sequence) {
+      auto it = removed_.find(std::string(session_of_version_key(key)));
+      return it == removed_.end() || sequence > it->second;
+    });
+  }
+  void end_bulk() override {
+    bulk_.end();
+    removed_.clear();
   }
 
  private:
   DerivedDbi dbi_;
+  SortedLoad bulk_;
+  // In a bulk build: session id -> sequence of its last session_removed.
+  std::unordered_map<std::string, std::uint64_t> removed_;
 };
 
 }  // namespace

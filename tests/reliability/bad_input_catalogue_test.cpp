@@ -652,6 +652,15 @@ std::vector<Row> catalogue() {
        [](Fixture&) { return error_of(parse_event_type("exploded")); }},
       {"`parse_order_by`", "an unknown order", E::invalid_argument,
        [](Fixture&) { return error_of(parse_order_by("size")); }},
+      {"`SessionManager::open`",
+       "`Options::rebuild_memory_bytes` is 0 (added after the table was numbered, so it closes it)",
+       E::invalid_argument,
+       [](Fixture& f) {
+         Options o;
+         o.path = f.fresh_path();
+         o.rebuild_memory_bytes = 0;
+         return error_of(SessionManager::open(o));
+       }},
   };
 }
 

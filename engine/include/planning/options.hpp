@@ -36,9 +36,15 @@ struct Options {
   // User projections, caught up during open().
   std::vector<std::shared_ptr<Projection>> projections;
   // Events applied per write transaction while catching up / rebuilding. Bounds
-  // memory; progress survives a crash between batches. A transaction also ends
-  // once it has touched 2048 sessions (their dirty pages are held in memory).
+  // memory; a catch-up's progress survives a crash between batches. A catch-up
+  // transaction also ends once it has touched 2048 sessions (their dirty pages
+  // are held in memory); a rebuild's memory is bounded by rebuild_memory_bytes.
   std::size_t replay_batch_events = 20000;
+  // Memory a rebuild (rebuild_projections, an upgrade on open) may hold for the
+  // records it builds before it writes them out; beyond it, records are sorted
+  // into temporary files in the store's directory (freed when the rebuild ends
+  // or the process dies). Must be positive.
+  std::size_t rebuild_memory_bytes = std::size_t{32} << 20;
   // Open with MDB_RDONLY: nothing in the store is written, created or extended
   // (a missing store, or an empty or truncated data.mdb, is an error). Projections behind the log are not caught up (reads
   // see them as they are; verify() reports them). A store whose lock file cannot
