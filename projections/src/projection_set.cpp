@@ -318,7 +318,17 @@ std::vector<std::string> ProjectionSet::bulk_partitions(std::size_t memory_bytes
   // Estimated from the slot in force (a guess: a damaged or empty slot gives
   // one pass, and the runs' budget still bounds memory). A session costs its
   // record in the sessions run, its content again in the resolver's cache,
-  // and ~1 KiB in the indexes and statistics runs.
+  // and ~1 KiB in the indexes and statistics runs. A slot in force that
+  // cannot be read (a rebuild is how it is repaired) gives one pass.
+  try {
+    return partitions_of_slot_in_force(memory_bytes);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+std::vector<std::string> ProjectionSet::partitions_of_slot_in_force(
+    std::size_t memory_bytes) const {
   return env_.read([&](const Txn& txn) {
     const MDB_dbi sessions = env_.dbi(txn, SessionsDatabases::records);
     const std::uint64_t bytes = kv_bytes(txn, sessions);

@@ -108,6 +108,7 @@ class ProjectionSet {
   // in force): pass i takes the ids below bounds[i] and from bounds[i - 1]
   // on; empty for one pass.
   std::vector<std::string> bulk_partitions(std::size_t memory_bytes) const;
+  std::vector<std::string> partitions_of_slot_in_force(std::size_t memory_bytes) const;
   // Fills a slot from the whole log, in bulk, up to the head it reads after a
   // first transaction that runs `start` (which points the transaction at the
   // slot and empties it); every later transaction runs `on_slot` first (which
