@@ -60,31 +60,33 @@ constexpr std::size_t kRawMapSize = std::size_t{8} << 30;
 
 }  // namespace
 
-double raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops, double max_seconds,
-                            ContentPool& values) {
+WriteRate raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops,
+                               double max_seconds, ContentPool& values) {
   RawEnv env(dir, kRawMapSize);
   const MDB_dbi dbi = env.open_dbi(nullptr, MDB_CREATE);
-  std::size_t done = 0;
-  const auto start = SteadyClock::now();
-  for (; done < ops; ++done) {
-    if (done > 0 && seconds_since(start) > max_seconds) break;
-    MDB_txn* txn = nullptr;
-    check_mdb(::mdb_txn_begin(env.get(), nullptr, 0, &txn), "mdb_txn_begin");
-    const std::string key = be64(done + 1);
-    MDB_val k = to_val(key);
-    MDB_val v = to_val(values.next());
-    check_mdb(::mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
-    check_mdb(::mdb_txn_commit(txn), "mdb_txn_commit");
-  }
-  return static_cast<double>(done) / seconds_since(start);
+  return measure_writes([&] {
+    std::size_t done = 0;
+    const auto start = SteadyClock::now();
+    for (; done < ops; ++done) {
+      if (done > 0 && seconds_since(start) > max_seconds) break;
+      MDB_txn* txn = nullptr;
+      check_mdb(::mdb_txn_begin(env.get(), nullptr, 0, &txn), "mdb_txn_begin");
+      const std::string key = be64(done + 1);
+      MDB_val k = to_val(key);
+      MDB_val v = to_val(values.next());
+      check_mdb(::mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
+      check_mdb(::mdb_txn_commit(txn), "mdb_txn_commit");
+    }
+    return done;
+  });
 }
 
-double raw_lmdb_batched_puts(const std::filesystem::path& dir, std::size_t batches,
-                             std::size_t batch_size, ContentPool& values) {
+WriteRate raw_lmdb_batched_puts(const std::filesystem::path& dir, std::size_t batches,
+                                std::size_t batch_size, ContentPool& values) {
   RawEnv env(dir, kRawMapSize);
   const MDB_dbi dbi = env.open_dbi(nullptr, MDB_CREATE);
   std::uint64_t seq = 0;
-  const double seconds = time_seconds([&] {
+  return measure_writes([&] {
     for (std::size_t b = 0; b < batches; ++b) {
       MDB_txn* txn = nullptr;
       check_mdb(::mdb_txn_begin(env.get(), nullptr, 0, &txn), "mdb_txn_begin");
@@ -96,8 +98,8 @@ double raw_lmdb_batched_puts(const std::filesystem::path& dir, std::size_t batch
       }
       check_mdb(::mdb_txn_commit(txn), "mdb_txn_commit");
     }
+    return batches * batch_size;
   });
-  return static_cast<double>(batches * batch_size) / seconds;
 }
 
 namespace {

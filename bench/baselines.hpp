@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/support.hpp"
+
 namespace bench {
 
 class ContentPool;
@@ -14,12 +16,12 @@ class ContentPool;
 // One mdb_put of a value from `values` (1 KiB) + mdb_txn_commit per op, in a fresh
 // environment at `dir` opened like the engine's (MDB_NOTLS, default sync).
 // Stops after `ops` ops or `max_seconds`, whichever comes first. Returns ops/s.
-double raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops, double max_seconds,
-                            ContentPool& values);
+WriteRate raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops,
+                               double max_seconds, ContentPool& values);
 
 // `batches` write transactions of `batch_size` puts each. Returns puts/s.
-double raw_lmdb_batched_puts(const std::filesystem::path& dir, std::size_t batches,
-                             std::size_t batch_size, ContentPool& values);
+WriteRate raw_lmdb_batched_puts(const std::filesystem::path& dir, std::size_t batches,
+                                std::size_t batch_size, ContentPool& values);
 
 // SQLite at dir/bench.sqlite: WAL, synchronous=FULL, a prepared INSERT of a blob
 // from `values`, `batch_size` inserts per transaction. Returns inserts/s.

@@ -294,14 +294,4 @@ std::uint64_t SqlitePeer::file_bytes() const {
   return file_size_or_zero(file_) + file_size_or_zero(file_.string() + "-wal");
 }
 
-std::uint64_t io_write_bytes() {
-  std::ifstream io("/proc/self/io");
-  std::string key;
-  std::uint64_t value = 0;
-  while (io >> key >> value) {
-    if (key == "write_bytes:") return value;
-  }
-  return 0;
-}
-
 }  // namespace bench

@@ -83,8 +83,4 @@ class SqlitePeer {
   std::uint64_t next_id_ = 0;
 };
 
-// write_bytes of /proc/self/io: bytes this process caused to be written to
-// storage (the page cache's write-back included), for write amplification.
-std::uint64_t io_write_bytes();
-
 }  // namespace bench

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iostream>
 
+#include <fmt/format.h>
+
 namespace bench {
 
 Config Config::for_scale(const std::string& scale) {
@@ -73,6 +75,35 @@ double time_seconds(const std::function<void()>& body) {
   const auto start = SteadyClock::now();
   body();
   return seconds_since(start);
+}
+
+std::uint64_t io_write_bytes() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  std::uint64_t value = 0;
+  while (io >> key >> value) {
+    if (key == "write_bytes:") return value;
+  }
+  return 0;
+}
+
+WriteRate measure_writes(const std::function<std::size_t()>& body) {
+  const std::uint64_t before = io_write_bytes();
+  const auto start = SteadyClock::now();
+  const std::size_t ops = std::max<std::size_t>(body(), 1);
+  const double seconds = seconds_since(start);
+  const auto written = static_cast<double>(io_write_bytes() - before);
+  return {static_cast<double>(ops) / seconds, written / static_cast<double>(ops)};
+}
+
+WriteRate best_of(const WriteRate& a, const WriteRate& b) {
+  if (a.per_second == 0) return b;
+  if (b.per_second == 0) return a;
+  return {std::max(a.per_second, b.per_second), std::min(a.bytes_per_op, b.bytes_per_op)};
+}
+
+std::string kib_per_op(double bytes, std::string_view unit) {
+  return fmt::format("{:.1f} KiB/{}", bytes / 1024.0, unit);
 }
 
 double median(std::vector<double> samples) {

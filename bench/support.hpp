@@ -76,6 +76,22 @@ double time_seconds(const std::function<void()>& body);
 
 double median(std::vector<double> samples);
 
+// write_bytes of /proc/self/io: bytes this process caused to be written to
+// storage (the page cache's write-back included), for write amplification.
+std::uint64_t io_write_bytes();
+
+// A write workload: ops per second, and bytes written to storage per op.
+struct WriteRate {
+  double per_second = 0;
+  double bytes_per_op = 0;
+};
+// Runs `body`, which returns how many ops it did, and measures both.
+WriteRate measure_writes(const std::function<std::size_t()>& body);
+// Over rounds: the highest rate, and the fewest bytes per op.
+WriteRate best_of(const WriteRate& a, const WriteRate& b);
+// "1.2 KiB/event"-style figure of `bytes` per op.
+std::string kib_per_op(double bytes, std::string_view unit);
+
 // Deterministic pseudo-random markdown text of exactly `bytes` bytes (lines of
 // about 60 characters), different for every `seed`.
 std::string markdown(std::size_t bytes, std::uint64_t seed);

@@ -103,8 +103,9 @@ void build_peer_log(SqlitePeer& peer, std::uint64_t events) {
 }
 
 std::string kib_per_event(std::uint64_t bytes, std::uint64_t events) {
-  return fmt::format("{:.1f} KiB/event", static_cast<double>(bytes) / 1024.0 /
-                                              static_cast<double>(std::max<std::uint64_t>(events, 1)));
+  return kib_per_op(
+      static_cast<double>(bytes) / static_cast<double>(std::max<std::uint64_t>(events, 1)),
+      "event");
 }
 
 }  // namespace

@@ -28,33 +28,37 @@ std::string create_session(planning::SessionManager& manager, std::string title)
 }
 
 // One manager.update per durable commit on one session, until `ops` ops or
-// `max_seconds`. Returns ops/s.
-double engine_single_updates(const std::filesystem::path& store, std::size_t ops,
-                             double max_seconds, ContentPool& pool) {
+// `max_seconds`.
+WriteRate engine_single_updates(const std::filesystem::path& store, std::size_t ops,
+                                double max_seconds, ContentPool& pool) {
   auto manager = open_store(store);
   const std::string id = create_session(*manager, "single writer");
-  std::size_t done = 0;
-  const auto start = SteadyClock::now();
-  for (; done < ops; ++done) {
-    if (done > 0 && seconds_since(start) > max_seconds) break;
-    must(manager->update(id, content_update(pool.next())), "update");
-  }
-  return static_cast<double>(done) / seconds_since(start);
+  return measure_writes([&] {
+    std::size_t done = 0;
+    const auto start = SteadyClock::now();
+    for (; done < ops; ++done) {
+      if (done > 0 && seconds_since(start) > max_seconds) break;
+      must(manager->update(id, content_update(pool.next())), "update");
+    }
+    return done;
+  });
 }
 
 // The same-work SQLite peer: one durable update per transaction on one
-// session, until `ops` ops or `max_seconds`. Returns ops/s.
-double peer_single_updates(const std::filesystem::path& dir, std::size_t ops, double max_seconds,
-                           ContentPool& pool) {
+// session, until `ops` ops or `max_seconds`.
+WriteRate peer_single_updates(const std::filesystem::path& dir, std::size_t ops, double max_seconds,
+                              ContentPool& pool) {
   SqlitePeer peer(dir / "peer.sqlite");
   const std::string id = peer.create("single writer", "", "");
-  std::size_t done = 0;
-  const auto start = SteadyClock::now();
-  for (; done < ops; ++done) {
-    if (done > 0 && seconds_since(start) > max_seconds) break;
-    peer.update(id, pool.next());
-  }
-  return static_cast<double>(done) / seconds_since(start);
+  return measure_writes([&] {
+    std::size_t done = 0;
+    const auto start = SteadyClock::now();
+    for (; done < ops; ++done) {
+      if (done > 0 && seconds_since(start) > max_seconds) break;
+      peer.update(id, pool.next());
+    }
+    return done;
+  });
 }
 
 // The peer with `threads` writer threads, each with its own connection and
@@ -83,9 +87,9 @@ double peer_concurrent_updates(const std::filesystem::path& dir, std::size_t thr
 }
 
 // The peer's batches: `batches` transactions of `batch_size` updates over 100
-// sessions. Returns updates/s.
-double peer_batched_updates(const std::filesystem::path& dir, std::size_t batches,
-                            std::size_t batch_size, const ContentPool& pool) {
+// sessions.
+WriteRate peer_batched_updates(const std::filesystem::path& dir, std::size_t batches,
+                               std::size_t batch_size, const ContentPool& pool) {
   SqlitePeer peer(dir / "peer.sqlite");
   constexpr std::size_t kSessions = 100;
   std::vector<std::string> ids;
@@ -93,15 +97,36 @@ double peer_batched_updates(const std::filesystem::path& dir, std::size_t batche
   for (std::size_t s = 0; s < kSessions; ++s) ids.push_back(peer.create_in_txn("batch", "", ""));
   peer.commit();
   std::size_t op = 0;
-  return static_cast<double>(batches * batch_size) / time_seconds([&] {
-           for (std::size_t b = 0; b < batches; ++b) {
-             peer.begin();
-             for (std::size_t i = 0; i < batch_size; ++i, ++op) {
-               peer.update_in_txn(ids[op % kSessions], pool.at(op));
-             }
-             peer.commit();
-           }
-         });
+  return measure_writes([&] {
+    for (std::size_t b = 0; b < batches; ++b) {
+      peer.begin();
+      for (std::size_t i = 0; i < batch_size; ++i, ++op) {
+        peer.update_in_txn(ids[op % kSessions], pool.at(op));
+      }
+      peer.commit();
+    }
+    return batches * batch_size;
+  });
+}
+
+// The rows of bytes written per op, against raw LMDB and the same-work peer.
+void add_written_rows(Report& report, const std::string& workload, const WriteRate& ours,
+                      const WriteRate& raw, const WriteRate& peer) {
+  auto ratio = [&](const WriteRate& baseline) {
+    return times(ours.bytes_per_op / std::max(baseline.bytes_per_op, 1.0));
+  };
+  report.add({.workload = workload,
+              .ours = kib_per_op(ours.bytes_per_op, "update"),
+              .baseline = "raw LMDB: " + kib_per_op(raw.bytes_per_op, "put"),
+              .ratio = ratio(raw),
+              .goal = "informational (write amplification)",
+              .met = std::nullopt});
+  report.add({.workload = workload,
+              .ours = kib_per_op(ours.bytes_per_op, "update"),
+              .baseline = "same-work SQLite: " + kib_per_op(peer.bytes_per_op, "update"),
+              .ratio = ratio(peer),
+              .goal = "informational (write amplification)",
+              .met = std::nullopt});
 }
 
 }  // namespace
@@ -110,18 +135,20 @@ void single_update(RunState& state) {
   const Config& c = state.config;
   TempStore store(c, "single");
   ContentPool pool(kContentBytes);
-  double ours = 0, raw = 0, peer = 0;
+  WriteRate ours_w, raw_w, peer_w;
   for (int round = 0; round < c.rounds; ++round) {
-    ours = std::max(
-        ours, engine_single_updates(store.path() / "engine", c.single_ops, c.single_seconds, pool));
-    raw = std::max(raw, raw_lmdb_single_puts(store.path() / fmt::format("raw-{}", round),
-                                             c.single_ops, c.single_seconds, pool));
-    peer = std::max(peer, peer_single_updates(store.path() / fmt::format("peer-{}", round),
-                                              c.single_ops, c.single_seconds, pool));
-    progress(fmt::format("1. single update: round {}: ours {:.0f}/s, raw {:.0f}/s, same-work "
-                         "SQLite {:.0f}/s",
-                         round + 1, ours, raw, peer));
+    ours_w = best_of(ours_w, engine_single_updates(store.path() / "engine", c.single_ops,
+                                                   c.single_seconds, pool));
+    raw_w = best_of(raw_w, raw_lmdb_single_puts(store.path() / fmt::format("raw-{}", round),
+                                                c.single_ops, c.single_seconds, pool));
+    peer_w = best_of(peer_w, peer_single_updates(store.path() / fmt::format("peer-{}", round),
+                                                 c.single_ops, c.single_seconds, pool));
+    progress(
+        fmt::format("1. single update: round {}: ours {:.0f}/s, raw {:.0f}/s, same-work "
+                    "SQLite {:.0f}/s",
+                    round + 1, ours_w.per_second, raw_w.per_second, peer_w.per_second));
   }
+  const double ours = ours_w.per_second, raw = raw_w.per_second, peer = peer_w.per_second;
   state.single_update_rate = ours;
   state.report.add({.workload = "1. durable update, 1 per txn, 1 thread",
                     .ours = rate(ours),
@@ -135,6 +162,7 @@ void single_update(RunState& state) {
                     .ratio = times(ours / peer),
                     .goal = "informational (one writer: fsync-bound)",
                     .met = std::nullopt});
+  add_written_rows(state.report, "1. bytes written per durable update", ours_w, raw_w, peer_w);
 }
 
 void group_commit(RunState& state) {
@@ -144,7 +172,7 @@ void group_commit(RunState& state) {
     TempStore single(c, "single");
     ContentPool pool(kContentBytes);
     state.single_update_rate =
-        engine_single_updates(single.path(), c.single_ops, c.single_seconds, pool);
+        engine_single_updates(single.path(), c.single_ops, c.single_seconds, pool).per_second;
   }
   TempStore store(c, "group");
   const ContentPool pool(kContentBytes);
@@ -212,29 +240,32 @@ void batch_append(RunState& state) {
     }
   }
   std::size_t op = 0;
-  double ours = 0, raw = 0, sqlite = 0, peer = 0;
+  WriteRate ours_w, raw_w, peer_w;
+  double sqlite = 0;
   for (int round = 0; round < c.rounds; ++round) {
-    peer = std::max(peer, peer_batched_updates(store.path() / fmt::format("peer-{}", round),
-                                               c.batch_count, c.batch_size, pool));
-    const double seconds = time_seconds([&] {
-      for (std::size_t b = 0; b < c.batch_count; ++b) {
-        planning::WriteBatch batch;
-        for (std::size_t i = 0; i < c.batch_size; ++i, ++op) {
-          batch.update(ids[op % kSessions], content_update(pool.at(op)));
-        }
-        for (auto& r : must(manager->apply_batch(batch), "apply_batch"))
-          must(std::move(r), "update");
-      }
-    });
-    ours = std::max(ours, static_cast<double>(c.batch_count * c.batch_size) / seconds);
-    raw = std::max(raw, raw_lmdb_batched_puts(store.path() / fmt::format("raw-{}", round),
-                                              c.batch_count, c.batch_size, pool));
+    peer_w = best_of(peer_w, peer_batched_updates(store.path() / fmt::format("peer-{}", round),
+                                                  c.batch_count, c.batch_size, pool));
+    ours_w = best_of(ours_w, measure_writes([&] {
+                       for (std::size_t b = 0; b < c.batch_count; ++b) {
+                         planning::WriteBatch batch;
+                         for (std::size_t i = 0; i < c.batch_size; ++i, ++op) {
+                           batch.update(ids[op % kSessions], content_update(pool.at(op)));
+                         }
+                         for (auto& r : must(manager->apply_batch(batch), "apply_batch"))
+                           must(std::move(r), "update");
+                       }
+                       return c.batch_count * c.batch_size;
+                     }));
+    raw_w = best_of(raw_w, raw_lmdb_batched_puts(store.path() / fmt::format("raw-{}", round),
+                                                 c.batch_count, c.batch_size, pool));
     sqlite = std::max(sqlite, sqlite_batched_inserts(store.path() / fmt::format("sqlite-{}", round),
                                                      c.batch_count, c.batch_size, pool));
-    progress(fmt::format("3. batch append: round {}: ours {:.0f}/s, raw {:.0f}/s, sqlite {:.0f}/s, "
-                         "same-work SQLite {:.0f}/s",
-                         round + 1, ours, raw, sqlite, peer));
+    progress(
+        fmt::format("3. batch append: round {}: ours {:.0f}/s, raw {:.0f}/s, sqlite {:.0f}/s, "
+                    "same-work SQLite {:.0f}/s",
+                    round + 1, ours_w.per_second, raw_w.per_second, sqlite, peer_w.per_second));
   }
+  const double ours = ours_w.per_second, raw = raw_w.per_second, peer = peer_w.per_second;
   const std::string name = fmt::format("3. apply_batch, {} updates per txn", c.batch_size);
   state.report.add({.workload = name,
                     .ours = rate(ours),
@@ -249,13 +280,16 @@ void batch_append(RunState& state) {
                     .ratio = times(ours / sqlite),
                     .goal = "> 1× SQLite",
                     .met = ours > sqlite});
-  state.report.add({.workload = name,
-                    .ours = rate(ours),
-                    .baseline = fmt::format("same-work SQLite, {} updates/txn: {}", c.batch_size,
-                                            rate(peer)),
-                    .ratio = times(ours / peer),
-                    .goal = "≥ 2× same-work SQLite",
-                    .met = ours >= 2.0 * peer});
+  state.report.add(
+      {.workload = name,
+       .ours = rate(ours),
+       .baseline = fmt::format("same-work SQLite, {} updates/txn: {}", c.batch_size, rate(peer)),
+       .ratio = times(ours / peer),
+       .goal = "≥ 2× same-work SQLite",
+       .met = ours >= 2.0 * peer});
+  add_written_rows(state.report,
+                   fmt::format("3. bytes written per update, {} per txn", c.batch_size), ours_w,
+                   raw_w, peer_w);
 }
 
 }  // namespace bench

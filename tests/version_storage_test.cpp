@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include <zstd.h>
 #include <catch2/catch.hpp>
 
 #include "events/src/bytes.hpp"
@@ -305,6 +306,41 @@ TEST_CASE("random damage to a keyframe or delta, resealed, is corruption or harm
   }
 }
 
+TEST_CASE("small edit scripts are framed raw, in zstd frames zstd itself reads",
+          "[versions][storage]") {
+  std::mt19937_64 rng(12);
+  const std::string base = initial_document(rng);
+  const detail::ContentBase from{5, 0, detail::checksum64(base), base};
+  bool framed_raw = false, compressed = false;
+  for (std::size_t width = 1; width <= 400; width += 7) {
+    // A new first line of `width` bytes: a script of one insert and one copy.
+    const std::string next = std::string(width, 'x') + "\n" + base;
+    const std::string blob = detail::store_content(next, &from);
+    const auto stored = detail::parse_stored_content(blob, 6);  // views `blob`
+    REQUIRE(stored.kind == detail::ContentKind::delta);
+    CHECK(detail::load_content(stored, base) == next);
+    const std::string_view frame = stored.body;
+    const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+    REQUIRE(size != ZSTD_CONTENTSIZE_ERROR);
+    REQUIRE(size != ZSTD_CONTENTSIZE_UNKNOWN);
+    std::string script(size, '\0');
+    CHECK(ZSTD_decompress(script.data(), script.size(), frame.data(), frame.size()) == size);
+    CHECK(script == detail::make_line_delta(base, next));
+    INFO("script of " << size << " bytes in a frame of " << frame.size());
+    if (size < detail::kRawFrameBelow) {
+      // Magic, descriptor 0x20, the size, a raw last block: 9 bytes around it.
+      CHECK(frame.substr(0, 5) == std::string_view("\x28\xB5\x2F\xFD\x20", 5));
+      CHECK(frame.size() == size + 9);
+      framed_raw = true;
+    } else {
+      CHECK(frame.size() < size);  // a run of one byte compresses
+      compressed = true;
+    }
+  }
+  CHECK(framed_raw);
+  CHECK(compressed);
+}
+
 TEST_CASE("stored content picks the smallest form and checks the base", "[versions][storage]") {
   std::mt19937_64 rng(11);
   const std::string base = initial_document(rng);
@@ -331,6 +367,67 @@ TEST_CASE("stored content picks the smallest form and checks the base", "[versio
   CHECK(parsed(detail::store_content("hi", nullptr)).kind == detail::ContentKind::raw);
   // A delta must name an earlier event.
   CHECK_THROWS_AS(detail::parse_stored_content(delta, 5), detail::DecodeError);
+}
+
+// Refuses every update whose content starts with "veto" (the write rolls back).
+class Veto : public Projection {
+ public:
+  std::string name() const override { return "veto"; }
+  std::uint32_t schema_version() const override { return 1; }
+  void apply(const Event& event, ProjectionStore&) override {
+    const auto* u = std::get_if<SessionUpdated>(&event.payload);
+    if (u && u->content && u->content->starts_with("veto")) throw std::runtime_error("vetoed");
+  }
+};
+
+TEST_CASE("a batch writing a session again deltas against its own events, never a rolled-back one",
+          "[versions][storage]") {
+  std::mt19937_64 rng(21);
+  TempDir dir;
+  auto m = open_store(test_options(dir));
+  PLAN_OK(m->register_projection(std::make_shared<Veto>()));
+  Model model;
+  model.content = initial_document(rng);
+  model.id = PLAN_OK(m->create({.title = "doc", .initial_content = model.content})).id;
+  model.versions.push_back(model.content);
+  // Edits of one session in one batch, a vetoed one (appended, then rolled
+  // back with its nested transaction) between them.
+  WriteBatch batch;
+  std::vector<bool> kept;
+  std::string text = model.content;
+  for (int i = 0; i < 8; ++i) {
+    for (const std::string before = text; text == before;) text = edit(before, rng);
+    if (i % 3 == 1) {
+      batch.update(model.id, {.content = "veto\n" + text});
+      kept.push_back(false);
+    }
+    batch.update(model.id, {.content = text});
+    kept.push_back(true);
+    model.versions.push_back(text);
+  }
+  model.content = text;
+  const auto results = PLAN_OK(m->apply_batch(batch));
+  REQUIRE(results.size() == kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) CHECK(results[i].has_value() == kept[i]);
+  check_all_reads(*m, model);
+  require_verified(*m);
+
+  // Each kept edit is a delta on the one before it, a chain one deeper each time.
+  std::uint64_t seq = 0, previous = 0;
+  std::uint32_t depth = 0;
+  for (const std::string& frame : log_frames(m, dir)) {
+    auto stored = detail::peek_stored_content(++seq, frame);
+    REQUIRE(stored.has_value());
+    REQUIRE(stored->has_value());
+    if (seq > 1) {
+      CHECK((*stored)->kind == detail::ContentKind::delta);
+      CHECK((*stored)->base_seq == previous);
+      CHECK((*stored)->depth == ++depth);
+    }
+    previous = seq;
+  }
+  CHECK(seq + 1 == model.versions.size());  // versions[0] is the empty "version 0"
+  check_all_reads(*m, model);
 }
 
 TEST_CASE("randomized edits read back byte-identical through every read path",

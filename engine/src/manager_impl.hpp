@@ -126,24 +126,23 @@ class SessionManager::Impl {
   // Queues the events for signals. Returns the commit's error (then every
   // write holds it too).
   Result<void> commit_group(const std::vector<PendingWrite*>& writes);
-  // The sessions one write transaction has touched, as its committed ops left
-  // them (nullopt: removed). Each session is decoded once per transaction:
+  // The sessions one write transaction has touched, as its ops left them
+  // (nullopt: none, or removed). Each session is decoded once per transaction:
   // later ops of the transaction read it here, never from the sessions
   // database, which the sessions projection writes only at the transaction's
   // end (ProjectionSet::begin_appends, `defer`).
   using TxnStates = std::unordered_map<std::string, std::optional<Session>>;
   // Runs one write in `txn` and stores its outcome; returns whether it
   // succeeded. Unless `isolated` (then `txn` is the write's own nested
-  // transaction), a failure after the write began writing throws PartialWrite.
-  // A caller records a success in `states` only once it is part of the
-  // transaction (for an isolated write: after its nested commit).
-  bool run_one(const detail::Txn& txn, PendingWrite& write, bool isolated,
-               const TxnStates& states);
-  // One op inside `txn`; returns the resulting state and the appended event.
-  // Sets `wrote` once the op has written to `txn`.
+  // transaction), a failure after the write began writing throws PartialWrite
+  // (the whole transaction is redone, `states` with it).
+  bool run_one(const detail::Txn& txn, PendingWrite& write, bool isolated, TxnStates& states);
+  // One op inside `txn`; returns the resulting state and the appended event,
+  // and folds the event into the op's entry of `states`, which a failed op
+  // leaves as it was. Sets `wrote` once the op has written to `txn`.
   Result<std::pair<Session, std::optional<Event>>> apply_one(const detail::Txn& txn,
                                                              const WriteOp& op, bool& wrote,
-                                                             const TxnStates& states);
+                                                             TxnStates& states);
 
  public:
   void log_message(LogLevel level, const std::string& message) const;

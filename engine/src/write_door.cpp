@@ -18,12 +18,31 @@ namespace planning::detail {
 
 void WriteDoor::begin(const Txn& txn, bool defer) {
   recorded_content_.clear();
+  appended_content_.clear();
   projections_.begin_appends(txn, log_.head(txn).sequence, defer);
 }
 
 void WriteDoor::end(const Txn& txn) {
   projections_.end_appends(txn, log_.head(txn).sequence);
   recorded_content_.clear();
+  appended_content_.clear();
+}
+
+std::optional<ContentBase> WriteDoor::content_base(const Txn& txn, const Session& state) const {
+  auto known = appended_content_.find(state.id);
+  if (known == appended_content_.end() || state.content.empty()) {
+    return content_base_for(txn, env_, log_, state);
+  }
+  // Still in the log as appended (not rolled back with a nested transaction)?
+  const AppendedContent& c = known->second;
+  if (auto frame = log_.frame(txn, c.sequence)) {
+    auto header = peek_header(c.sequence, *frame);
+    if (header && header->session_id == state.id && header->stream_version == c.stream_version) {
+      return ContentBase{
+          .seq = c.sequence, .depth = c.depth, .checksum = c.checksum, .content = state.content};
+    }
+  }
+  return content_base_for(txn, env_, log_, state);
 }
 
 std::int64_t WriteDoor::head_time(const Txn& txn, const LogHead& head) const {
@@ -94,11 +113,11 @@ Result<void> WriteDoor::enter(const Txn& txn, Event& event, const std::optional<
   if (auto rules = check_event(state, event); !rules) return rules;
 
   std::optional<ContentBase> base;
-  if (state && content_of(event) != nullptr) base = content_base_for(txn, env_, log_, *state);
+  if (state && content_of(event) != nullptr) base = content_base(txn, *state);
   const Hash256 recorded_prev = event.prev_hash;
   const std::uint64_t recorded_checksum = event.payload_checksum;
   wrote = true;  // from here on a failure leaves partial writes in `txn`
-  log_.append(txn, event, base ? &*base : nullptr, schema);
+  const EncodedEvent appended = log_.append(txn, event, base ? &*base : nullptr, schema);
   if (origin == Origin::recorded) {
     if (event.prev_hash != recorded_prev) {
       return fail(ErrorCode::invalid_argument, "prev_hash does not continue the hash chain");
@@ -110,6 +129,10 @@ Result<void> WriteDoor::enter(const Txn& txn, Event& event, const std::optional<
     if (content_of(event) != nullptr) recorded_content_[event.sequence] = event.session_id;
   }
   projections_.apply_appended(txn, event);
+  if (appended.content) {
+    appended_content_[event.session_id] = AppendedContent{
+        event.sequence, event.stream_version, appended.content->depth, appended.content->checksum};
+  }
   return {};
 }
 

@@ -67,6 +67,17 @@ class WriteDoor {
                               std::int64_t head_time) const;
   // The timestamp of the event at the log head (INT64_MIN for an empty log).
   std::int64_t head_time(const Txn& txn, const LogHead& head) const;
+  // The base a new content event of `state` is stored against: from the
+  // content events this transaction appended, else content_base_for.
+  std::optional<ContentBase> content_base(const Txn& txn, const Session& state) const;
+
+  // A content event this transaction appended (the latest of its session).
+  struct AppendedContent {
+    std::uint64_t sequence = 0;
+    std::uint32_t stream_version = 0;
+    std::uint32_t depth = 0;
+    std::uint64_t checksum = 0;
+  };
 
   const Environment& env_;
   const EventLog& log_;
@@ -74,6 +85,12 @@ class WriteDoor {
   // Content events this transaction recorded: sequence -> session (a recorded
   // VersionCreated may name one of them before it is readable).
   std::unordered_map<std::uint64_t, std::string> recorded_content_;
+  // Session id -> its latest content event appended in this transaction, so a
+  // transaction that writes a session again finds its delta base without
+  // reading the streams projection and decoding that event. An entry whose
+  // event a nested transaction rolled back no longer matches the log and is
+  // not used.
+  std::unordered_map<std::string, AppendedContent> appended_content_;
 };
 
 }  // namespace planning::detail

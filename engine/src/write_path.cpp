@@ -131,23 +131,14 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
         // Every event enters through the one write door (write_door.hpp).
         door->begin(txn, !isolated);
         TxnStates states;
-        auto remember = [&](const PendingWrite& w) {
-          if (!w.event) return;  // a no-op changed nothing
-          if (w.event->type == EventType::session_removed) {
-            states[w.event->session_id] = std::nullopt;
-          } else {
-            states[w.event->session_id] = *w.result;
-          }
-        };
         for (PendingWrite* w : writes) {
           if (isolated) {
             Txn nested = txn.child();
             if (!run_one(nested, *w, true, states)) continue;  // `nested` aborts: nothing left
             nested.commit();
           } else {
-            if (!run_one(txn, *w, false, states)) continue;
+            run_one(txn, *w, false, states);
           }
-          remember(*w);
         }
         door->end(txn);
       });
@@ -164,13 +155,15 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
     }
   }
   for (PendingWrite* w : writes) {
-    if (w->event) signal_queue.push(*w->event);  // commit order = log order
+    // Commit order = log order. The event moves to the queue; `event` stays
+    // engaged, which is all execute() reads of it afterwards.
+    if (w->event) signal_queue.push(std::move(*w->event));
   }
   return {};
 }
 
 bool SessionManager::Impl::run_one(const Txn& txn, PendingWrite& w, bool isolated,
-                                   const TxnStates& states) {
+                                   TxnStates& states) {
   bool wrote = false;
   auto outcome = apply_one(txn, *w.op, wrote, states);
   if (!outcome) {
@@ -184,11 +177,17 @@ bool SessionManager::Impl::run_one(const Txn& txn, PendingWrite& w, bool isolate
 }
 
 Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one(
-    const Txn& txn, const WriteOp& op, bool& wrote, const TxnStates& states) {
+    const Txn& txn, const WriteOp& op, bool& wrote, TxnStates& states) {
+  TxnStates::iterator entry = states.find(op.session_id);
+  bool folding = false;
   try {
-    auto known = states.find(op.session_id);
-    std::optional<Session> state =
-        known != states.end() ? known->second : load(txn, op.session_id);
+    if (entry == states.end()) {
+      std::optional<Session> loaded = load(txn, op.session_id);
+      entry = states.emplace(op.session_id, std::move(loaded)).first;
+    }
+    // The state is folded in place once the event is in: later ops of the
+    // transaction read it here. Nothing before the fold changes it.
+    std::optional<Session>& state = entry->second;
     auto decision = op.decide(state, txn);
     if (!decision) return std::unexpected(decision.error());
     if (!*decision) return std::pair{*state, std::optional<Event>{}};  // nothing changes
@@ -202,15 +201,21 @@ Result<std::pair<Session, std::optional<Event>>> SessionManager::Impl::apply_one
     event.timestamp = now();
     auto entered = door->enter(txn, event, state, detail::WriteDoor::Origin::decided, wrote);
     if (!entered) return std::unexpected(entered.error());
-    // A removal returns the last state: only then is the session copied.
-    std::optional<Session> last;
-    if (event.type == EventType::session_removed) last = state;
-    detail::fold(state, event);
-    Session result = state ? std::move(*state) : last ? std::move(*last) : Session{};
+    folding = true;
+    Session result;
+    if (event.type == EventType::session_removed) {
+      result = std::move(*state);  // a removal returns the last state
+      state.reset();
+    } else {
+      detail::fold(state, event);
+      result = *state;
+    }
     return std::pair{std::move(result), std::optional<Event>(std::move(event))};
   } catch (const lmdb::error&) {
     throw;  // the enclosing transaction is unusable (e.g. MDB_MAP_FULL): redo it all
   } catch (...) {
+    // A state half folded is dropped: the next op reads it from `txn` again.
+    if (folding) states.erase(entry);
     // A failing user projection or a damaged record fails this op alone (the
     // caller rolls back what it wrote when `wrote` is set).
     return std::unexpected(detail::translate_exception(std::current_exception()));

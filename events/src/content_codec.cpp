@@ -41,7 +41,28 @@ ZSTD_DCtx* dctx() {
   return ctx.get();
 }
 
+// A zstd frame holding `bytes` (fewer than 256) in one raw block, without
+// running the compressor (RFC 8878, section 3.1.1): every zstd decoder reads
+// it. Magic number; Frame_Header_Descriptor 0x20 (Single_Segment_Flag, a 1-byte
+// Frame_Content_Size, no checksum, no dictionary); that size; a 3-byte
+// little-endian Block_Header (Last_Block = 1, Block_Type = 0 (raw), Block_Size).
+void append_raw_zstd_frame(std::string& out, std::string_view bytes) {
+  static_assert(kRawFrameBelow <= 256, "Frame_Content_Size is one byte");
+  out.append("\x28\xB5\x2F\xFD\x20", 5);
+  out.push_back(static_cast<char>(bytes.size()));
+  const auto block = static_cast<std::uint32_t>(1 | (bytes.size() << 3));
+  for (int i = 0; i < 3; ++i) out.push_back(static_cast<char>(block >> (8 * i)));
+  out.append(bytes);
+}
+
+// Bytes too few to compress are framed raw: a zstd call costs several
+// microseconds however small its input (it resets its context), and saves a
+// few bytes at most on a one-line edit script.
 void append_zstd(std::string& out, std::string_view bytes, int level) {
+  if (bytes.size() < kRawFrameBelow) {
+    append_raw_zstd_frame(out, bytes);
+    return;
+  }
   const std::size_t at = out.size();
   out.resize(at + ZSTD_compressBound(bytes.size()));
   const std::size_t n = ZSTD_compressCCtx(cctx(), out.data() + at, out.size() - at, bytes.data(),
@@ -128,7 +149,8 @@ std::string store_content(std::string_view content, const ContentBase* base) {
     if (delta.size() * 4 < content.size()) return delta;
   }
   std::string best = store_raw(content);
-  if (!content.empty()) {
+  // A keyframe of fewer bytes than kRawFrameBelow is never smaller than raw.
+  if (content.size() >= kRawFrameBelow) {
     std::string keyframe = header(ContentKind::keyframe, content);
     append_zstd(keyframe, content, policy.zstd_level);
     keyframe = seal(std::move(keyframe));

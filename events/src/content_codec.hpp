@@ -28,6 +28,10 @@ enum class ContentKind : std::uint8_t { raw = 0, keyframe = 1, delta = 2 };
 // many deltas to one keyframe. DO NOT RAISE without measuring get_version.
 inline constexpr std::uint32_t kMaxDeltaDepth = 16;
 
+// Texts and edit scripts shorter than this are not run through the compressor:
+// they are stored in a zstd frame of one raw block (content_codec.cpp).
+inline constexpr std::size_t kRawFrameBelow = 256;
+
 // The content a new event may be stored against: the session's content before
 // the event, as set by the content event `seq`.
 struct ContentBase {

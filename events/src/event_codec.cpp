@@ -1,6 +1,8 @@
 // Frame layout: docs/FORMAT.md, "Event frame". Payloads are Cereal portable binary.
 #include "events/src/event_codec.hpp"
 
+#include <algorithm>
+#include <array>
 #include <sstream>
 #include <stdexcept>
 
@@ -207,35 +209,78 @@ std::optional<std::uint64_t> spliced_canonical_checksum(const Event& event,
 
 bool known_type(std::uint16_t raw) { return raw >= 1 && raw <= 9; }
 
+// The frame header of `event` (payload_checksum as given) for a payload of
+// `payload_size` bytes; the frame is the header, the session id, the actor and
+// the payload.
+std::array<char, kFrameHeaderSize> frame_header(const Event& event, std::size_t payload_size) {
+  std::array<char, kFrameHeaderSize> header{};
+  auto put = [&]<typename T>(std::size_t offset, T value) {
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+      header[offset + sizeof(T) - 1 - i] =
+          static_cast<char>(static_cast<std::uint64_t>(value) >> (8 * i));
+    }
+  };
+  std::copy_n(kFrameMagic, 4, header.begin() + kOffMagic);
+  put(kOffSequence, event.sequence);
+  put(kOffStreamVersion, event.stream_version);
+  put(kOffType, static_cast<std::uint16_t>(event.type));
+  put(kOffSchema, event.schema_version);
+  put(kOffTimestamp, event.timestamp.time_since_epoch().count());
+  put(kOffSessionLen, static_cast<std::uint16_t>(event.session_id.size()));
+  put(kOffActorLen, static_cast<std::uint16_t>(event.actor.size()));
+  put(kOffPayloadLen, static_cast<std::uint32_t>(payload_size));
+  put(kOffChecksum, event.payload_checksum);
+  std::copy(event.prev_hash.begin(), event.prev_hash.end(), header.begin() + kOffPrevHash);
+  put(kOffHeaderChecksum, checksum64(std::string_view(header.data(), kOffHeaderChecksum)));
+  return header;
+}
+
 // The frame of `event` (payload_checksum as given) around `payload`.
 std::string assemble_frame(const Event& event, std::string_view payload) {
+  const auto header = frame_header(event, payload.size());
   std::string frame;
-  frame.reserve(kFrameHeaderSize + event.session_id.size() + event.actor.size() + payload.size());
-  frame.append(kFrameMagic, 4);
-  put_be<std::uint64_t>(frame, event.sequence);
-  put_be<std::uint32_t>(frame, event.stream_version);
-  put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.type));
-  put_be<std::uint16_t>(frame, event.schema_version);
-  put_be<std::int64_t>(frame, event.timestamp.time_since_epoch().count());
-  put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.session_id.size()));
-  put_be<std::uint16_t>(frame, static_cast<std::uint16_t>(event.actor.size()));
-  put_be<std::uint32_t>(frame, static_cast<std::uint32_t>(payload.size()));
-  put_be<std::uint64_t>(frame, event.payload_checksum);
-  frame.append(reinterpret_cast<const char*>(event.prev_hash.data()), event.prev_hash.size());
-  put_be<std::uint64_t>(frame, checksum64(std::string_view(frame).substr(0, kOffHeaderChecksum)));
+  frame.reserve(header.size() + event.session_id.size() + event.actor.size() + payload.size());
+  frame.append(header.data(), header.size());
   frame += event.session_id;
   frame += event.actor;
   frame += payload;
   return frame;
 }
 
-// The canonical payload of `payload`, whose content field (if any) holds the text.
-std::string canonical_payload(const EventPayload& payload, std::uint16_t schema_version) {
+// The SHA-256 of the frame assemble_frame() would build, without building it.
+Hash256 frame_hash(const Event& event, std::string_view payload) {
+  const auto header = frame_header(event, payload.size());
+  return sha256(
+      {std::string_view(header.data(), header.size()), event.session_id, event.actor, payload});
+}
+
+// Puts `replacement` in the content field of `payload` for the guard's life,
+// then puts the field's text back (payloads are encoded with their content
+// stored another way without copying the rest of the payload).
+class SwappedContent {
+ public:
+  SwappedContent(EventPayload& payload, std::string& replacement)
+      : field_(content_field(payload)), replacement_(replacement) {
+    field_->swap(replacement_);
+  }
+  ~SwappedContent() { field_->swap(replacement_); }
+  SwappedContent(const SwappedContent&) = delete;
+  SwappedContent& operator=(const SwappedContent&) = delete;
+
+ private:
+  std::string* field_;
+  std::string& replacement_;
+};
+
+// The canonical payload of `payload`, whose content field (if any) holds the
+// text. The field is swapped for the canonical form meanwhile, so the rest of
+// the payload is not copied; `payload` is as it was on return.
+std::string canonical_payload(EventPayload& payload, std::uint16_t schema_version) {
   const std::string* content = content_of_payload(payload);
   if (content == nullptr || schema_version < 2) return encode_payload(payload, schema_version);
-  EventPayload raw = payload;
-  *content_field(raw) = store_raw(*content);
-  return encode_payload(raw, schema_version);
+  std::string raw = store_raw(*content);
+  SwappedContent swapped(payload, raw);
+  return encode_payload(payload, schema_version);
 }
 
 std::uint64_t payload_checksum(const Event& event, std::string_view payload) {
@@ -252,22 +297,23 @@ EncodedEvent encode_impl(Event& event, const EncodeOptions& options, bool want_h
   const std::string canonical = canonical_payload(event.payload, options.schema_version);
   event.payload_checksum = payload_checksum(event, canonical);
   std::string stored;
+  EncodedEvent out;
   if (const std::string* content = content_of_payload(event.payload);
       content != nullptr && options.schema_version >= 2) {
     std::string blob = store_content(*content, options.base);
-    if (static_cast<ContentKind>(blob.at(0)) != ContentKind::raw) {
-      EventPayload compact = event.payload;
-      *content_field(compact) = std::move(blob);
-      stored = encode_payload(compact, options.schema_version);
+    out.content = parse_stored_content(blob, event.sequence);
+    out.content->body = {};
+    if (out.content->kind != ContentKind::raw) {
+      SwappedContent swapped(event.payload, blob);
+      stored = encode_payload(event.payload, options.schema_version);
     }
   }
-  EncodedEvent out;
   if (stored.empty()) {  // the stored frame is the canonical frame
     out.frame = assemble_frame(event, canonical);
     if (want_hash) out.hash = sha256(out.frame);
   } else {
     out.frame = assemble_frame(event, stored);
-    if (want_hash) out.hash = sha256(assemble_frame(event, canonical));
+    if (want_hash) out.hash = frame_hash(event, canonical);
   }
   return out;
 }
@@ -431,7 +477,7 @@ Result<DecodedEvent> decode_event_base(std::uint64_t sequence, std::string_view 
 
 Hash256 chain_hash(std::string_view frame, const DecodedEvent& decoded) {
   if (!decoded.canonical_payload) return sha256(frame);
-  return sha256(assemble_frame(decoded.event, *decoded.canonical_payload));
+  return frame_hash(decoded.event, *decoded.canonical_payload);
 }
 
 Result<DecodedEvent> decode_event_stored(std::uint64_t sequence, std::string_view frame,

@@ -40,11 +40,13 @@ struct EncodeOptions {
 // chain links SHA-256 of canonical frames, so neither depends on how content is
 // stored (zstd version, delta heuristics).
 
-// The stored frame, and the SHA-256 of its canonical frame (the next event's
-// prev_hash and the head record's hash).
+// The stored frame, the SHA-256 of its canonical frame (the next event's
+// prev_hash and the head record's hash), and how its content is stored
+// (`body` empty; nullopt for an event without content or of schema 1).
 struct EncodedEvent {
   std::string frame;
   Hash256 hash{};
+  std::optional<StoredContent> content;
 };
 
 // Encodes `event` (sequence, session id, stream version, timestamp, actor,

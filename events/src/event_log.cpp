@@ -23,8 +23,8 @@ LogHead EventLog::head(const Txn& txn) const {
   return head;
 }
 
-std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* base,
-                            std::uint16_t schema_version) const {
+EncodedEvent EventLog::append(const Txn& txn, Event& event, const ContentBase* base,
+                              std::uint16_t schema_version) const {
   const LogHead current = head(txn);
   event.sequence = current.sequence + 1;
   event.prev_hash = current.hash;
@@ -33,7 +33,7 @@ std::string EventLog::append(const Txn& txn, Event& event, const ContentBase* ba
       event, EncodeOptions{.base = compact ? base : nullptr, .schema_version = schema_version});
   kv_put(txn, log_, be64(event.sequence), encoded.frame, MDB_APPEND);
   set_head(txn, LogHead{event.sequence, encoded.hash});
-  return std::move(encoded.frame);
+  return encoded;
 }
 
 void EventLog::set_head(const Txn& txn, const LogHead& head) const {

@@ -34,12 +34,13 @@ class EventLog {
   LogHead head(const Txn& txn) const;
   // Sets event.sequence = head + 1 and event.prev_hash = head hash, encodes
   // (content as a delta against `base` when given and smaller: content_resolver.hpp
-  // content_base_for), appends, and advances the head record. Returns the frame.
+  // content_base_for), appends, and advances the head record. Returns the
+  // encoded event (its frame, hash and how its content is stored).
   // `schema_version` is the payload schema to write: the current one, except
   // for an imported event that keeps the schema it was exported in (so that a
   // re-export is byte-identical); schema 1 stores content raw and ignores `base`.
-  std::string append(const Txn& txn, Event& event, const ContentBase* base,
-                     std::uint16_t schema_version = kCurrentSchemaVersion) const;
+  EncodedEvent append(const Txn& txn, Event& event, const ContentBase* base,
+                      std::uint16_t schema_version = kCurrentSchemaVersion) const;
   // Raw frame at `sequence`, or nullopt. Decoding it may need the content of
   // earlier events: see ContentResolver.
   std::optional<std::string_view> frame(const Txn& txn, std::uint64_t sequence) const;

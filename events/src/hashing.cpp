@@ -45,18 +45,22 @@ struct DigestContext {
 
 }  // namespace
 
-Hash256 sha256(std::string_view bytes) {
+Hash256 sha256(std::initializer_list<std::string_view> parts) {
   thread_local DigestContext context;
   Hash256 out{};
   unsigned int len = 0;
   const EVP_MD* md = sha256_md();
-  if (md == nullptr || context.ctx == nullptr ||
-      EVP_DigestInit_ex2(context.ctx, md, nullptr) != 1 ||
-      EVP_DigestUpdate(context.ctx, bytes.data(), bytes.size()) != 1 ||
-      EVP_DigestFinal_ex(context.ctx, out.data(), &len) != 1 || len != out.size()) {
+  bool ok =
+      md != nullptr && context.ctx != nullptr && EVP_DigestInit_ex2(context.ctx, md, nullptr) == 1;
+  for (std::string_view part : parts) {
+    ok = ok && EVP_DigestUpdate(context.ctx, part.data(), part.size()) == 1;
+  }
+  if (!ok || EVP_DigestFinal_ex(context.ctx, out.data(), &len) != 1 || len != out.size()) {
     throw std::runtime_error("SHA-256 failed");
   }
   return out;
 }
+
+Hash256 sha256(std::string_view bytes) { return sha256({bytes}); }
 
 }  // namespace planning::detail

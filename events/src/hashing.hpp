@@ -15,5 +15,7 @@ std::uint64_t checksum64(std::string_view bytes) noexcept;
 std::uint64_t checksum64(std::initializer_list<std::string_view> parts);
 // SHA-256 of `bytes`: the hash-chain link (detects edits, removals, reordering).
 Hash256 sha256(std::string_view bytes);
+// SHA-256 of the concatenation of `parts`, without building it.
+Hash256 sha256(std::initializer_list<std::string_view> parts);
 
 }  // namespace planning::detail

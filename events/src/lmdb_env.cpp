@@ -271,7 +271,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
     if (data_exists) {
       map_size = std::max<std::size_t>(map_size, std::filesystem::file_size(data_file, ec));
     }
-    lmdb::env_set_mapsize(self->env_, map_size);
+    self->set_map_size(map_size);
     unsigned flags = MDB_NOTLS;  // read txns are not tied to threads (lmdb++ rejects it at create)
     if (options.durability == Durability::no_meta_sync) flags |= MDB_NOMETASYNC;
     if (options.durability == Durability::no_sync) flags |= MDB_NOSYNC;
@@ -286,7 +286,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
         lmdb::env_create(&self->env_);
         lmdb::env_set_max_dbs(self->env_, kMaxDatabases);
         lmdb::env_set_max_readers(self->env_, options.max_readers);
-        lmdb::env_set_mapsize(self->env_, map_size);
+        self->set_map_size(map_size);
         lmdb::env_open(self->env_, options.path.c_str(), flags | MDB_NOLOCK, 0600);
         log_to(self->logger_, LogLevel::warning,
                "lock.mdb of " + options.path.string() +
@@ -311,7 +311,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& opt
           break;
         } catch (const MapResized&) {
           if (attempt == 3) throw;
-          lmdb::env_set_mapsize(self->env_, 0);  // another process grew the map: adopt it
+          self->set_map_size(0);  // another process grew the map: adopt it
         }
       }
     }
@@ -501,6 +501,9 @@ void Environment::clear_slot(const Txn& txn, std::uint8_t slot) const {
     const int rc = ::mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi);
     if (rc != MDB_SUCCESS) lmdb::error::raise("mdb_dbi_open", rc);
     kv_clear(txn, dbi);
+    // Emptying a database reads its branch pages (to free every page): at a
+    // million events they would stay resident after the switch of a rebuild.
+    release_mapped_pages(txn);
   }
 }
 
@@ -613,10 +616,26 @@ void Environment::release_mapped_pages(const Txn& /*live*/) const {
 void Environment::drop_mapped_pages() const {
   unsigned flags = 0;
   if (::mdb_env_get_flags(env_, &flags) != 0 || (flags & MDB_WRITEMAP) != 0) return;
-  int fd = -1;
-  if (::mdb_env_get_fd(env_, &fd) != 0) return;
+  std::optional<std::pair<void*, std::size_t>> map;
+  {
+    // Reading /proc/self/maps costs about as much as replaying a few events:
+    // the mapping is looked up once per map size (set_map_size forgets it).
+    std::lock_guard lock(file_map_mutex_);
+    if (!file_map_) {
+      int fd = -1;
+      if (::mdb_env_get_fd(env_, &fd) != 0) return;
+      file_map_ = find_file_map(fd);
+    }
+    map = file_map_;
+  }
   // Best effort: a failure only leaves the pages resident.
-  if (auto map = find_file_map(fd)) (void)::madvise(map->first, map->second, MADV_DONTNEED);
+  if (map) (void)::madvise(map->first, map->second, MADV_DONTNEED);
+}
+
+void Environment::set_map_size(std::size_t bytes) const {
+  lmdb::env_set_mapsize(env_, bytes);  // may move the map
+  std::lock_guard lock(file_map_mutex_);
+  file_map_.reset();
 }
 
 void Environment::grow_map() {
@@ -626,14 +645,14 @@ void Environment::grow_map() {
     throw lmdb::runtime_error("map is at max_map_size; cannot grow", MDB_MAP_FULL);
   }
   const std::uint64_t next = std::min<std::uint64_t>(current * 2, max_map_size_);
-  lmdb::env_set_mapsize(env_, next);
+  set_map_size(next);
   log_to(logger_, LogLevel::info,
          fmt::format("map full: grew map from {} to {} bytes", current, next));
 }
 
 void Environment::adopt_resized_map() const {
   std::unique_lock lock(map_lock_);
-  lmdb::env_set_mapsize(env_, 0);  // adopt the size another process set
+  set_map_size(0);  // adopt the size another process set
 }
 
 Error translate_exception(std::exception_ptr error) {

@@ -251,6 +251,8 @@ class Environment {
   void grow_map();
   void adopt_resized_map() const;
   void drop_mapped_pages() const;  // REQUIRES: map_lock_ held (shared)
+  // mdb_env_set_mapsize. REQUIRES: no live transaction in this process.
+  void set_map_size(std::size_t bytes) const;
   Txn begin(bool write) const;
   // The slot in force for `txn`; a read-only one may reuse its snapshot's.
   std::uint8_t read_slot(const Txn& txn, bool read_only_txn) const;
@@ -272,6 +274,10 @@ class Environment {
 
   // Shared by every live transaction of this process; exclusive for resizes.
   mutable ResizeLock map_lock_;
+  // Where data.mdb is mapped (drop_mapped_pages), once found; reset when the
+  // map is resized.
+  mutable std::mutex file_map_mutex_;
+  mutable std::optional<std::pair<void*, std::size_t>> file_map_;
   // The slot in force as of the last read snapshot that looked, packed as
   // (snapshot id << 1 | slot): a read transaction of the same snapshot reuses it.
   mutable std::atomic<std::uint64_t> slot_seen_{0};

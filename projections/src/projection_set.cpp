@@ -346,6 +346,8 @@ std::vector<std::string> ProjectionSet::partitions_of_slot_in_force(
       kv_scan_prefix(txn, sessions, "", [&](std::string_view key, std::string_view) {
         ++index;
         if (index == count * (bounds.size() + 1) / passes) bounds.emplace_back(key);
+        // The pages scanned are not needed again (release_mapped_pages).
+        if (index % kReleaseEvery == 0) env_.release_mapped_pages(txn);
         return bounds.size() + 1 < passes;
       });
     }
