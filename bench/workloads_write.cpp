@@ -112,21 +112,17 @@ WriteRate peer_batched_updates(const std::filesystem::path& dir, std::size_t bat
 // The rows of bytes written per op, against raw LMDB and the same-work peer.
 void add_written_rows(Report& report, const std::string& workload, const WriteRate& ours,
                       const WriteRate& raw, const WriteRate& peer) {
-  auto ratio = [&](const WriteRate& baseline) {
-    return times(ours.bytes_per_op / std::max(baseline.bytes_per_op, 1.0));
-  };
-  report.add({.workload = workload,
-              .ours = kib_per_op(ours.bytes_per_op, "update"),
-              .baseline = "raw LMDB: " + kib_per_op(raw.bytes_per_op, "put"),
-              .ratio = ratio(raw),
-              .goal = "informational (write amplification)",
-              .met = std::nullopt});
-  report.add({.workload = workload,
-              .ours = kib_per_op(ours.bytes_per_op, "update"),
-              .baseline = "same-work SQLite: " + kib_per_op(peer.bytes_per_op, "update"),
-              .ratio = ratio(peer),
-              .goal = "informational (write amplification)",
-              .met = std::nullopt});
+  const std::pair<std::string, const WriteRate*> baselines[] = {
+      {"raw LMDB: " + kib_per_op(raw.bytes_per_op, "put"), &raw},
+      {"same-work SQLite: " + kib_per_op(peer.bytes_per_op, "update"), &peer}};
+  for (const auto& [baseline, rate] : baselines) {
+    report.add({.workload = workload,
+                .ours = kib_per_op(ours.bytes_per_op, "update"),
+                .baseline = baseline,
+                .ratio = times(ours.bytes_per_op / std::max(rate->bytes_per_op, 1.0)),
+                .goal = "informational (write amplification)",
+                .met = std::nullopt});
+  }
 }
 
 }  // namespace

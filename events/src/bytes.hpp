@@ -9,12 +9,18 @@
 
 namespace planning::detail {
 
+// Writes `value` big-endian into out[0, sizeof(T)).
+template <typename T>
+inline void store_be(char* out, T value) {
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    out[sizeof(T) - 1 - i] = static_cast<char>(static_cast<std::uint64_t>(value) >> (8 * i));
+  }
+}
+
 template <typename T>
 inline void put_be(std::string& out, T value) {
   char buf[sizeof(T)];
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    buf[sizeof(T) - 1 - i] = static_cast<char>(static_cast<std::uint64_t>(value) >> (8 * i));
-  }
+  store_be(buf, value);
   out.append(buf, sizeof(T));
 }
 

@@ -214,12 +214,7 @@ bool known_type(std::uint16_t raw) { return raw >= 1 && raw <= 9; }
 // the payload.
 std::array<char, kFrameHeaderSize> frame_header(const Event& event, std::size_t payload_size) {
   std::array<char, kFrameHeaderSize> header{};
-  auto put = [&]<typename T>(std::size_t offset, T value) {
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      header[offset + sizeof(T) - 1 - i] =
-          static_cast<char>(static_cast<std::uint64_t>(value) >> (8 * i));
-    }
-  };
+  auto put = [&](std::size_t offset, auto value) { store_be(header.data() + offset, value); };
   std::copy_n(kFrameMagic, 4, header.begin() + kOffMagic);
   put(kOffSequence, event.sequence);
   put(kOffStreamVersion, event.stream_version);
