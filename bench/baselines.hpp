@@ -19,6 +19,16 @@ class ContentPool;
 WriteRate raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops,
                                double max_seconds, ContentPool& values);
 
+// The records one engine update writes, with raw LMDB calls, one update per
+// durable commit: a 1 KiB value appended to a sequence-keyed "log", and in 8
+// more named databases what the projections write for one session (a head
+// record, the session's record with its 1 KiB content, a stream entry and a
+// version record appended, two statistics records, an index entry moved, the
+// indexed fields, 5 checkpoints). The floor of the engine's layout, against
+// which raw_lmdb_single_puts is the floor of one database.
+WriteRate raw_lmdb_layout_updates(const std::filesystem::path& dir, std::size_t ops,
+                                  double max_seconds, ContentPool& values);
+
 // `batches` write transactions of `batch_size` puts each. Returns puts/s.
 WriteRate raw_lmdb_batched_puts(const std::filesystem::path& dir, std::size_t batches,
                                 std::size_t batch_size, ContentPool& values);

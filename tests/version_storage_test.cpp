@@ -243,6 +243,34 @@ TEST_CASE("line deltas rebuild the target byte for byte", "[versions][storage]")
   }
 }
 
+TEST_CASE("a one-line edit is copy, insert, copy, and moved lines are still copied",
+          "[versions][storage]") {
+  // Lines shared at both ends are copied whole; only the middle is matched.
+  const std::string base = "# Plan\n- one\n- two\n- three\n";
+  const std::string edited = "# Plan\n- one\n- TWO\n- three\n";
+  const std::string expected("\x00\x00\x0d\x01\x06- TWO\n\x00\x13\x08", 14);
+  CHECK(detail::make_line_delta(base, edited) == expected);
+  // Two middle lines swapped: both copied from the base, nothing inserted.
+  const std::string swapped = "# Plan\n- two\n- one\n- three\n";
+  const std::string script = detail::make_line_delta(base, swapped);
+  CHECK(script.find('\x01') == std::string::npos);
+  CHECK(detail::apply_line_delta(base, script, swapped.size()) == swapped);
+  // Shared ends that are not whole lines are not copied as ends.
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"ab\ncd\n", "ab\nxd\n"},
+                                                        {"ab\ncd", "ab\nxcd"},
+                                                        {"abc\n", "abd\n"},
+                                                        {"x\ny\n", "x\ny\nx\ny\n"},
+                                                        {"x\ny\nx\ny\n", "x\ny\n"},
+                                                        {"\n\n", "\n\n\n"},
+                                                        {"same\n", "same\n"},
+                                                        {"a", "ba"},
+                                                        {"ba", "a"}}) {
+    INFO(from << " -> " << to);
+    CHECK(detail::apply_line_delta(from, detail::make_line_delta(from, to), to.size()) == to);
+  }
+}
+
 TEST_CASE("the edit script of the FORMAT.md worked example", "[versions][storage][format]") {
   const std::string script = detail::make_line_delta("# Plan\n- a\n- b\n", "# Plan\n- a\n- B\n- c\n");
   CHECK(script == std::string("\x00\x00\x0b\x01\x08- B\n- c\n", 13));
@@ -304,6 +332,50 @@ TEST_CASE("random damage to a keyframe or delta, resealed, is corruption or harm
       }
     }
   }
+}
+
+TEST_CASE("a frame that only looks like a raw-block frame is left to zstd, which refuses it",
+          "[versions][storage][corruption]") {
+  // Frames of one raw block are read without zstd; anything else that starts
+  // like one (a trailing byte, sizes that disagree, another block type) goes to
+  // zstd, and damage is corruption, never a misread script.
+  const std::string base = "# Plan\n- one\n- two\n";
+  const std::string target = "# Plan\n- one\n- TWO\n";
+  const std::string script = detail::make_line_delta(base, target);
+  REQUIRE(script.size() < 64);
+  std::string frame("\x28\xB5\x2F\xFD\x20", 5);
+  frame.push_back(static_cast<char>(script.size()));
+  const auto block = static_cast<std::uint32_t>(1 | (script.size() << 3));
+  for (int i = 0; i < 3; ++i) frame.push_back(static_cast<char>(block >> (8 * i)));
+  frame += script;
+  auto load = [&](const std::string& body) {
+    detail::StoredContent stored;
+    stored.kind = detail::ContentKind::delta;
+    stored.length = target.size();
+    stored.checksum = detail::checksum64(target);
+    stored.base_seq = 1;
+    stored.depth = 1;
+    stored.body = body;
+    return detail::load_content(stored, base);
+  };
+  CHECK(load(frame) == target);
+  std::string script_back(script.size(), '\0');
+  REQUIRE(ZSTD_decompress(script_back.data(), script_back.size(), frame.data(), frame.size()) ==
+          script.size());
+  CHECK(script_back == script);
+
+  std::string trailing = frame + "x";
+  CHECK_THROWS_AS(load(trailing), detail::DecodeError);
+  std::string short_block = frame;  // the block holds one byte fewer than the frame says
+  short_block[6] = static_cast<char>(1 | ((script.size() - 1) << 3));
+  short_block.pop_back();
+  CHECK_THROWS_AS(load(short_block), detail::DecodeError);
+  std::string rle = frame;  // an RLE block regenerates one byte `size` times
+  rle[6] = static_cast<char>(rle[6] | 2);
+  CHECK_THROWS_AS(load(rle), detail::DecodeError);
+  std::string not_last = frame;  // no last block: the frame never ends
+  not_last[6] = static_cast<char>(not_last[6] & ~1);
+  CHECK_THROWS_AS(load(not_last), detail::DecodeError);
 }
 
 TEST_CASE("small edit scripts are framed raw, in zstd frames zstd itself reads",

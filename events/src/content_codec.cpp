@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include <zstd.h>
@@ -71,9 +72,34 @@ void append_zstd(std::string& out, std::string_view bytes, int level) {
   out.resize(at + n);
 }
 
+// The bytes of `frame` when it is exactly what append_raw_zstd_frame writes
+// (the frame header, a one-byte content size, one last raw block of that
+// size, nothing after it); nullopt for any other frame, which zstd reads.
+std::optional<std::string_view> raw_frame_bytes(std::string_view frame) {
+  constexpr std::size_t kAround = 9;  // magic, descriptor, size, block header
+  if (frame.size() < kAround || frame.substr(0, 5) != std::string_view("\x28\xB5\x2F\xFD\x20", 5)) {
+    return std::nullopt;
+  }
+  const auto size = static_cast<std::uint8_t>(frame[5]);
+  std::uint32_t block = 0;
+  for (int i = 0; i < 3; ++i)
+    block |= std::uint32_t{static_cast<std::uint8_t>(frame[6 + i])} << (8 * i);
+  if (block != (1u | (std::uint32_t{size} << 3)) || frame.size() != kAround + size)
+    return std::nullopt;
+  return frame.substr(kAround);
+}
+
 // Decompresses a single zstd frame that records its size, which must be at most
-// `limit` (and equal `exact` when given).
+// `limit` (and equal `exact` when given). A frame of one raw block as this
+// build writes small scripts is read without zstd: a decompression call costs
+// microseconds however small its input (it resets its context).
 std::string unzstd(std::string_view frame, std::uint64_t limit, bool exact) {
+  if (const auto raw = raw_frame_bytes(frame)) {
+    if (exact ? raw->size() != limit : raw->size() > limit) {
+      throw DecodeError("stored content: zstd frame size disagrees with the recorded length");
+    }
+    return std::string(*raw);
+  }
   const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     throw DecodeError("stored content: bad zstd frame");

@@ -1,6 +1,8 @@
 // Edit scripts of content deltas: docs/FORMAT.md, "Content deltas".
 #include "events/src/line_delta.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <unordered_map>
 #include <vector>
 
@@ -102,37 +104,94 @@ class ScriptWriter {
   std::size_t pending_insert_ = 0;
 };
 
+// The lines `base` and `target` share at their start and at their end: whole
+// lines only, never overlapping (a line is in the prefix, the middle or the
+// suffix of each text).
+struct CommonEnds {
+  std::size_t prefix = 0;  // bytes of whole lines at the start of both
+  std::size_t suffix = 0;  // bytes of whole lines at the end of both
+};
+
+CommonEnds common_line_ends(std::string_view base, std::string_view target) {
+  constexpr std::size_t kBlock = 32;  // compared with memcmp before byte by byte
+  CommonEnds ends;
+  const std::size_t shorter = std::min(base.size(), target.size());
+  std::size_t same = 0;
+  while (same + kBlock <= shorter && std::memcmp(&base[same], &target[same], kBlock) == 0) {
+    same += kBlock;
+  }
+  while (same < shorter && base[same] == target[same]) ++same;
+  if (same == base.size() && same == target.size()) {
+    ends.prefix = same;  // equal texts: one copy
+    return ends;
+  }
+  // Back to the start of the line where the texts differ.
+  const std::size_t nl = same == 0 ? std::string_view::npos : base.rfind('\n', same - 1);
+  ends.prefix = nl == std::string_view::npos ? 0 : nl + 1;
+
+  const std::size_t room = shorter - ends.prefix;
+  std::size_t tail = 0;
+  while (tail + kBlock <= room &&
+         std::memcmp(&base[base.size() - tail - kBlock], &target[target.size() - tail - kBlock],
+                     kBlock) == 0) {
+    tail += kBlock;
+  }
+  while (tail < room && base[base.size() - 1 - tail] == target[target.size() - 1 - tail]) ++tail;
+  // The suffix starts where a line starts in both texts: right after the
+  // prefix, or after a '\n'. Otherwise it begins after its first '\n'.
+  auto line_start = [&](std::string_view text) {
+    const std::size_t at = text.size() - tail;
+    return at == ends.prefix || text[at - 1] == '\n';
+  };
+  if (tail != 0 && !(line_start(base) && line_start(target))) {
+    const std::size_t first_nl = base.find('\n', base.size() - tail);
+    tail = first_nl == std::string_view::npos ? 0 : base.size() - (first_nl + 1);
+  }
+  ends.suffix = tail;
+  return ends;
+}
+
 }  // namespace
 
 std::string make_line_delta(std::string_view base, std::string_view target) {
-  const std::vector<Line> base_lines = split_lines(base);
+  // Lines both texts share at their ends are copied whole; only the middle
+  // (one line, for most edits) is split and matched by hash.
+  const CommonEnds ends = common_line_ends(base, target);
+  const std::size_t base_end = base.size() - ends.suffix;
+  const std::size_t target_end = target.size() - ends.suffix;
+  const std::string_view base_middle = base.substr(ends.prefix, base_end - ends.prefix);
+  const std::string_view target_middle = target.substr(ends.prefix, target_end - ends.prefix);
+
+  const std::vector<Line> base_lines = split_lines(base_middle);
   auto text = [](std::string_view s, const Line& l) { return s.substr(l.offset, l.length); };
-  // First occurrence of each base line, by hash (bytes are compared on use).
+  // First occurrence of each middle base line, by hash (bytes are compared on use).
   std::unordered_map<std::uint64_t, std::size_t> first;
   first.reserve(base_lines.size());
   for (std::size_t i = 0; i < base_lines.size(); ++i) {
-    first.try_emplace(checksum64(text(base, base_lines[i])), i);
+    first.try_emplace(checksum64(text(base_middle, base_lines[i])), i);
   }
 
   ScriptWriter writer(target);
+  if (ends.prefix != 0) writer.copy(0, ends.prefix);
   std::size_t expect = 0;  // the base line after the previous match
-  for (const Line& t : split_lines(target)) {
-    const std::string_view line = text(target, t);
+  for (const Line& t : split_lines(target_middle)) {
+    const std::string_view line = text(target_middle, t);
     std::size_t match = base_lines.size();
-    if (expect < base_lines.size() && text(base, base_lines[expect]) == line) {
+    if (expect < base_lines.size() && text(base_middle, base_lines[expect]) == line) {
       match = expect;
     } else if (auto it = first.find(checksum64(line));
-               it != first.end() && text(base, base_lines[it->second]) == line) {
+               it != first.end() && text(base_middle, base_lines[it->second]) == line) {
       match = it->second;
     }
     if (match < base_lines.size()) {
-      writer.copy(base_lines[match].offset, base_lines[match].length);
+      writer.copy(ends.prefix + base_lines[match].offset, base_lines[match].length);
       expect = match + 1;
     } else {
-      writer.insert(t.offset, t.length);
+      writer.insert(ends.prefix + t.offset, t.length);
       ++expect;  // most often a line rewritten in place: stay aligned with the base
     }
   }
+  if (ends.suffix != 0) writer.copy(base_end, ends.suffix);
   return writer.finish();
 }
 

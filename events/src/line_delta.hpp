@@ -14,8 +14,11 @@ namespace planning::detail {
 
 // An edit script turning `base` into `target`, byte for byte (CRLF, missing final
 // newline, NULs and invalid UTF-8 included: lines are split at '\n' only, and
-// each line keeps its terminator). Matches base lines by hash, preferring the line
-// after the previous match, so moved blocks are copied too. Linear time.
+// each line keeps its terminator). The lines both texts share at their start
+// and at their end are copied whole without being split; in between, target
+// lines are matched to base lines of that middle by hash, preferring the line
+// after the previous match, so blocks moved within it are copied too. Linear
+// time; a one-line edit hashes one line of each text.
 std::string make_line_delta(std::string_view base, std::string_view target);
 
 // Rebuilds the target from `base` and `script`. `target_length` is the length the

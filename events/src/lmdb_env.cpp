@@ -71,7 +71,12 @@ std::string slot_name(std::string_view name, std::uint8_t slot) {
 }
 
 Txn::~Txn() {
-  if (handle_ != nullptr) ::mdb_txn_abort(handle_);
+  if (handle_ == nullptr) return;
+  if (pool_ != nullptr) {
+    pool_->recycle(handle_);
+  } else {
+    ::mdb_txn_abort(handle_);
+  }
 }
 
 void Txn::commit() {
@@ -422,7 +427,46 @@ Result<StructureSummary> Environment::check_structure(StructureDepth depth,
 }
 
 Environment::~Environment() {
+  drain_reader_pool();
   if (env_ != nullptr) ::mdb_env_close(env_);
+}
+
+std::optional<Txn> Environment::renew_pooled() const {
+  MDB_txn* pooled = nullptr;
+  {
+    std::lock_guard lock(reader_pool_mutex_);
+    if (reader_pool_.empty()) return std::nullopt;
+    pooled = reader_pool_.back();
+    reader_pool_.pop_back();
+  }
+  const int rc = ::mdb_txn_renew(pooled);
+  if (rc != MDB_SUCCESS) {
+    ::mdb_txn_abort(pooled);
+    if (rc == MDB_MAP_RESIZED) throw MapResized{};
+    lmdb::error::raise("mdb_txn_renew", rc);
+  }
+  return std::optional<Txn>(Txn(Txn::Pooled{}, pooled, this));
+}
+
+void Environment::recycle(MDB_txn* txn) const noexcept {
+  ::mdb_txn_reset(txn);
+  {
+    std::lock_guard lock(reader_pool_mutex_);
+    if (reader_pool_.size() < kReaderPoolSize) {
+      reader_pool_.push_back(txn);
+      return;
+    }
+  }
+  ::mdb_txn_abort(txn);
+}
+
+void Environment::drain_reader_pool() const noexcept {
+  std::vector<MDB_txn*> pooled;
+  {
+    std::lock_guard lock(reader_pool_mutex_);
+    pooled.swap(reader_pool_);
+  }
+  for (MDB_txn* txn : pooled) ::mdb_txn_abort(txn);
 }
 
 Txn Environment::begin(bool write) const {
@@ -435,17 +479,26 @@ Txn Environment::begin(bool write) const {
                              " was opened read-only (Options::read_only): writes are refused");
   }
   if (write) reader_check();
+  if (!write) {
+    if (std::optional<Txn> reused = renew_pooled()) {
+      reused->use_slot(read_slot(*reused, true));
+      return std::move(*reused);
+    }
+  }
   auto start = [&] {
     try {
       return Txn(env_, write);
     } catch (const lmdb::error& e) {
-      // Slots of reader processes that died since open() are reclaimed on demand.
+      // Slots of reader processes that died since open() are reclaimed on
+      // demand, and so are those this process keeps in its pool.
       if (e.code() != MDB_READERS_FULL) throw;
+      drain_reader_pool();
       reader_check();
       return Txn(env_, write);
     }
   };
   Txn txn = start();
+  if (!write) txn.pool_ = this;
   txn.use_slot(read_slot(txn, !write));
   return txn;
 }
@@ -633,6 +686,7 @@ void Environment::drop_mapped_pages() const {
 }
 
 void Environment::set_map_size(std::size_t bytes) const {
+  drain_reader_pool();  // reset transactions hold no snapshot, but none outlives a remap
   lmdb::env_set_mapsize(env_, bytes);  // may move the map
   std::lock_guard lock(file_map_mutex_);
   file_map_.reset();
