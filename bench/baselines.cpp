@@ -59,12 +59,10 @@ class RawEnv {
 // Map large enough for every baseline's data without growing.
 constexpr std::size_t kRawMapSize = std::size_t{8} << 30;
 
-}  // namespace
-
-WriteRate raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops,
-                               double max_seconds, ContentPool& values) {
-  RawEnv env(dir, kRawMapSize);
-  const MDB_dbi dbi = env.open_dbi(nullptr, MDB_CREATE);
+// Runs `op(txn, i)` in a durable write transaction of its own for i = 0, 1, ...
+// until `ops` ops or `max_seconds`, whichever comes first. Returns the rate.
+template <typename Op>
+WriteRate durable_commits(const RawEnv& env, std::size_t ops, double max_seconds, Op&& op) {
   return measure_writes([&] {
     std::size_t done = 0;
     const auto start = SteadyClock::now();
@@ -72,13 +70,24 @@ WriteRate raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops
       if (done > 0 && seconds_since(start) > max_seconds) break;
       MDB_txn* txn = nullptr;
       check_mdb(::mdb_txn_begin(env.get(), nullptr, 0, &txn), "mdb_txn_begin");
-      const std::string key = be64(done + 1);
-      MDB_val k = to_val(key);
-      MDB_val v = to_val(values.next());
-      check_mdb(::mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
+      op(txn, done);
       check_mdb(::mdb_txn_commit(txn), "mdb_txn_commit");
     }
     return done;
+  });
+}
+
+}  // namespace
+
+WriteRate raw_lmdb_single_puts(const std::filesystem::path& dir, std::size_t ops,
+                               double max_seconds, ContentPool& values) {
+  RawEnv env(dir, kRawMapSize);
+  const MDB_dbi dbi = env.open_dbi(nullptr, MDB_CREATE);
+  return durable_commits(env, ops, max_seconds, [&](MDB_txn* txn, std::size_t i) {
+    const std::string key = be64(i + 1);
+    MDB_val k = to_val(key);
+    MDB_val v = to_val(values.next());
+    check_mdb(::mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
   });
 }
 
@@ -93,38 +102,29 @@ WriteRate raw_lmdb_layout_updates(const std::filesystem::path& dir, std::size_t 
   const std::string small(100, 'r');
   const std::string checkpoint(16, 'c');
   const char* const projections[] = {"indexes", "sessions", "statistics", "streams", "versions"};
-  return measure_writes([&] {
-    std::size_t done = 0;
-    const auto start = SteadyClock::now();
-    for (; done < ops; ++done) {
-      if (done > 0 && seconds_since(start) > max_seconds) break;
-      MDB_txn* txn = nullptr;
-      check_mdb(::mdb_txn_begin(env.get(), nullptr, 0, &txn), "mdb_txn_begin");
-      auto put = [&](std::size_t db, const std::string& key, const std::string& value) {
-        MDB_val k = to_val(key);
-        MDB_val v = to_val(value);
-        check_mdb(::mdb_put(txn, dbi[db], &k, &v, 0), "mdb_put");
-      };
-      const std::uint64_t seq = done + 1;
-      const std::string& content = values.next();
-      put(0, be64(seq), content);
-      put(1, "head", small.substr(0, 48));
-      put(2, id, content);
-      put(3, id + be64(seq).substr(4), be64(seq));
-      put(4, id + be64(seq).substr(4), small);
-      put(5, "counters", small.substr(0, 64));
-      put(5, "s:" + id, small.substr(0, 32));
-      if (seq > 1) {
-        const std::string old_key = be64(seq - 1) + id;
-        MDB_val k = to_val(old_key);
-        check_mdb(::mdb_del(txn, dbi[6], &k, nullptr), "mdb_del");
-      }
-      put(6, be64(seq) + id, "");
-      put(7, id, small.substr(0, 64));
-      for (const char* name : projections) put(8, name, checkpoint);
-      check_mdb(::mdb_txn_commit(txn), "mdb_txn_commit");
+  return durable_commits(env, ops, max_seconds, [&](MDB_txn* txn, std::size_t i) {
+    auto put = [&](std::size_t db, const std::string& key, const std::string& value) {
+      MDB_val k = to_val(key);
+      MDB_val v = to_val(value);
+      check_mdb(::mdb_put(txn, dbi[db], &k, &v, 0), "mdb_put");
+    };
+    const std::uint64_t seq = i + 1;
+    const std::string& content = values.next();
+    put(0, be64(seq), content);
+    put(1, "head", small.substr(0, 48));
+    put(2, id, content);
+    put(3, id + be64(seq).substr(4), be64(seq));
+    put(4, id + be64(seq).substr(4), small);
+    put(5, "counters", small.substr(0, 64));
+    put(5, "s:" + id, small.substr(0, 32));
+    if (seq > 1) {
+      const std::string old_key = be64(seq - 1) + id;
+      MDB_val k = to_val(old_key);
+      check_mdb(::mdb_del(txn, dbi[6], &k, nullptr), "mdb_del");
     }
-    return done;
+    put(6, be64(seq) + id, "");
+    put(7, id, small.substr(0, 64));
+    for (const char* name : projections) put(8, name, checkpoint);
   });
 }
 

@@ -42,6 +42,9 @@ ZSTD_DCtx* dctx() {
   return ctx.get();
 }
 
+// The magic number and Frame_Header_Descriptor of append_raw_zstd_frame's frames.
+constexpr std::string_view kRawFrameHeader("\x28\xB5\x2F\xFD\x20", 5);
+
 // A zstd frame holding `bytes` (fewer than 256) in one raw block, without
 // running the compressor (RFC 8878, section 3.1.1): every zstd decoder reads
 // it. Magic number; Frame_Header_Descriptor 0x20 (Single_Segment_Flag, a 1-byte
@@ -49,7 +52,7 @@ ZSTD_DCtx* dctx() {
 // little-endian Block_Header (Last_Block = 1, Block_Type = 0 (raw), Block_Size).
 void append_raw_zstd_frame(std::string& out, std::string_view bytes) {
   static_assert(kRawFrameBelow <= 256, "Frame_Content_Size is one byte");
-  out.append("\x28\xB5\x2F\xFD\x20", 5);
+  out.append(kRawFrameHeader);
   out.push_back(static_cast<char>(bytes.size()));
   const auto block = static_cast<std::uint32_t>(1 | (bytes.size() << 3));
   for (int i = 0; i < 3; ++i) out.push_back(static_cast<char>(block >> (8 * i)));
@@ -77,7 +80,7 @@ void append_zstd(std::string& out, std::string_view bytes, int level) {
 // size, nothing after it); nullopt for any other frame, which zstd reads.
 std::optional<std::string_view> raw_frame_bytes(std::string_view frame) {
   constexpr std::size_t kAround = 9;  // magic, descriptor, size, block header
-  if (frame.size() < kAround || frame.substr(0, 5) != std::string_view("\x28\xB5\x2F\xFD\x20", 5)) {
+  if (frame.size() < kAround || !frame.starts_with(kRawFrameHeader)) {
     return std::nullopt;
   }
   const auto size = static_cast<std::uint8_t>(frame[5]);
