@@ -8,6 +8,7 @@
 
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
+#include "events/src/decode_ahead.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/databases.hpp"
 
@@ -400,9 +401,6 @@ void ProjectionSet::bulk_build(std::size_t batch, std::size_t memory_bytes,
     for (const auto& p : projections_) write_checkpoint(txn, *p, 0);
   });
   const std::uint64_t head = env_.read([&](const Txn& txn) { return log_.head(txn).sequence; });
-  // One resolver for the whole build: its cache of each session's latest
-  // content (the base of its next delta) stays valid across transactions.
-  ContentResolver resolver(log_, memory_bytes / 4);
   // Passes over the log, each for the sessions of one range of ids, so that
   // the sessions a pass keeps in memory fit the budget: their records are then
   // written once, not once per transaction, and each pass writes into its own
@@ -420,24 +418,24 @@ void ProjectionSet::bulk_build(std::size_t batch, std::size_t memory_bytes,
     if (passes > 1 && (pass > 0 || !users)) {
       select = [&](std::string_view id) { return partition(id) == pass; };
     }
+    // Decoding runs ahead on a thread of its own, applying on this one.
+    DecodeAhead decoded(env_, log_, 0, head, select, memory_bytes / 4);
     for (std::uint64_t reached = 0; reached < head;) {
+      decoded.wait();  // outside any transaction (decode_ahead.hpp)
       once([&](Txn& txn) {
-        const std::uint64_t from = reached;
-        reached = replay_events(
-            txn, resolver, from, head,
-            [&](const Event& event) {
-              const bool mine = passes == 1 || partition(event.session_id) == pass;
-              for (const auto& p : projections_) {
-                if (p->built_in() ? mine : pass == 0) p->apply(txn, event);
-              }
-              const std::uint64_t done = event.sequence - from;
-              return done < batch && (done % kBudgetCheckEvery != 0 || run_bytes() < run_budget);
-            },
-            select);
-        // A log that ends before its head record stops a replay short: reported.
-        if (reached == from) {
-          throw DecodeError("event " + std::to_string(from + 1) + " is missing from the log");
+        std::size_t applied = 0;
+        while (Event* event = decoded.take()) {
+          const bool mine = passes == 1 || partition(event->session_id) == pass;
+          for (const auto& p : projections_) {
+            if (p->built_in() ? mine : pass == 0) p->apply(txn, *event);
+          }
+          reached = event->sequence;
+          ++applied;
+          if (applied >= batch || (applied % kBudgetCheckEvery == 0 && run_bytes() >= run_budget)) {
+            break;
+          }
         }
+        if (decoded.finished()) reached = head;  // the events left belong to other passes
       });
       if (run_bytes() >= run_budget) write_runs();
       env_.release_mapped_pages();  // the pages replayed are not needed again

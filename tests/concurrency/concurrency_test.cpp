@@ -165,6 +165,7 @@ struct WorkloadConfig {
   int readers = 8;
   int ops_per_writer = 40;
   int shared_sessions = 2;
+  int rebuilders = 0;  // threads calling rebuild_projections() while writers run
   Durability durability = Durability::no_sync;
   std::uint64_t seed = 20250101;
 };
@@ -420,10 +421,24 @@ void run_workload(const WorkloadConfig& config) {
       }
     });
   }
+  std::atomic<std::int64_t> rebuilds{0};
+  for (int b = 0; b < config.rebuilders; ++b) {
+    threads.emplace_back([&] {
+      // Each rebuild decodes the log on a thread of its own (decode_ahead.hpp).
+      for (int round = 0; round < 1 || writers_left.load() > 0; ++round) {
+        if (auto r = m->rebuild_projections(); !r) {
+          failures.add("rebuild_projections: " + describe(r.error()));
+          return;
+        }
+        ++rebuilds;
+      }
+    });
+  }
   for (auto& t : threads) t.join();
 
   INFO("conflicts retried: " << conflicts.load() << ", batches: " << batches.load()
-                             << ", reader rounds: " << reads.load());
+                             << ", reader rounds: " << reads.load()
+                             << ", rebuilds: " << rebuilds.load());
   REQUIRE_NO_FAILURES(failures);
 
   // No lost update: each counter equals the increments that succeeded on it.
@@ -472,6 +487,15 @@ TEST_CASE("concurrent writers under full durability share commits without losing
   config.readers = 2;
   config.ops_per_writer = 15;
   config.durability = Durability::full;
+  run_workload(config);
+}
+
+TEST_CASE("rebuilds while writers and readers run: no lost update, consistent snapshots",
+          "[concurrency][rebuild]") {
+  WorkloadConfig config;
+  config.writers = 4;
+  config.readers = 2;
+  config.rebuilders = 1;
   run_workload(config);
 }
 
