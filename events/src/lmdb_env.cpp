@@ -218,6 +218,7 @@ std::string cover_last_page(MDB_env* env, const Logger& logger) {
 Result<std::unique_ptr<Environment>> Environment::open(const StorageOptions& options,
                                                        std::span<const DatabaseSpec> databases) {
   std::unique_ptr<Environment> self(new Environment());
+  self->opener_pid_ = ::getpid();
   self->path_ = options.path;
   self->max_map_size_ = std::max(options.max_map_size, options.initial_map_size);
   self->logger_ = options.logger;
@@ -427,6 +428,11 @@ Result<StructureSummary> Environment::check_structure(StructureDepth depth,
 }
 
 Environment::~Environment() {
+  // A forked child's copy is left open: LMDB's reader table is shared memory,
+  // and freeing the transactions or closing the environment would free the
+  // reader slots of the process that opened it (they carry its pid). The
+  // child's mapping and memory go when it exits.
+  if (::getpid() != opener_pid_) return;
   drain_reader_pool();
   if (env_ != nullptr) ::mdb_env_close(env_);
 }

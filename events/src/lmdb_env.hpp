@@ -24,6 +24,7 @@
 #include <shared_mutex>
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -288,6 +289,7 @@ class Environment {
   std::size_t max_map_size_ = 0;
   Logger logger_;
   bool read_only_ = false;
+  pid_t opener_pid_ = 0;  // a forked child's copy is not closed (~Environment)
 
   // Shared by every live transaction of this process; exclusive for resizes.
   mutable ResizeLock map_lock_;

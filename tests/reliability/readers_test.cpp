@@ -12,6 +12,8 @@
 #include <planning/planning.hpp>
 
 #include <lmdb.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -403,4 +405,32 @@ TEST_CASE("reads between writes pin no pages: the store stops growing", "[reader
   // Pinned, 600 commits of ~20 dirty pages each would add ~48 MB.
   CHECK(after <= settled + settled / 2 + (1u << 20));
   CHECK(PLAN_OK(m->info()).readers_in_use <= 4);
+}
+
+TEST_CASE("a forked child that destroys its copy of a manager leaves the parent's reads working",
+          "[readers][fork]") {
+  // The child inherits the open environment, whose reader slots (held by the
+  // parent's pooled read transactions) carry the parent's pid. Closing that
+  // copy in the child would free the parent's slots, and the parent's next
+  // read would fail (MDB_BAD_RSLOT) or read unprotected pages.
+  TempDir dir;
+  auto m = open_store(test_options(dir));
+  const Session s = PLAN_OK(m->create({.title = "parent", .initial_content = "v1\n"}));
+  for (int i = 0; i < 3; ++i) PLAN_OK(m->get(s.id));  // reads leave pooled transactions
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    m.reset();  // an exit handler, or a worker that drops what it inherited
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  for (int i = 1; i <= 3; ++i) {
+    CHECK(PLAN_OK(m->get(s.id)).content == "v" + std::to_string(i) + "\n");
+    PLAN_OK(m->update(s.id, {.content = "v" + std::to_string(i + 1) + "\n"}));
+  }
+  CHECK(PLAN_OK(m->get_versions(s.id)).size() == 4);
+  require_verified(*m);
 }
