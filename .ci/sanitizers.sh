@@ -39,8 +39,10 @@ fi
 
 # Suites outside tests/concurrency/ whose cases start threads on one manager
 # (group commit, write batches, racing transitions and updates, signals) or decode
-# the log on a thread of their own (decode_ahead_test).
-tsan_suites=(write_batch_test state_machine_test versioning_test signals_test decode_ahead_test)
+# the log on a thread of their own (decode_ahead_test; user_projection_test catches
+# projections up on open, decoding ahead).
+tsan_suites=(write_batch_test state_machine_test versioning_test signals_test decode_ahead_test
+             user_projection_test)
 stage "TSan: configure and build the concurrency suite and ${tsan_suites[*]} (build-tsan)"
 if cmake -S . -B build-tsan "${common[@]}" -DPLANNING_SANITIZE=thread \
          -DPLANNING_BUILD_TOOLS=OFF >/dev/null &&

@@ -218,6 +218,22 @@ double raw_lmdb_open_ms(const std::filesystem::path& store) {
   return ms;
 }
 
+void raw_lmdb_drop_databases(const std::filesystem::path& store,
+                             std::initializer_list<const char*> names) {
+  RawEnv env(store,
+             std::max<std::size_t>(std::size_t{64} << 20, file_size_or_zero(store / "data.mdb")));
+  MDB_txn* txn = nullptr;
+  check_mdb(::mdb_txn_begin(env.get(), nullptr, 0, &txn), "mdb_txn_begin");
+  for (const char* name : names) {
+    MDB_dbi dbi = 0;
+    const int rc = ::mdb_dbi_open(txn, name, 0, &dbi);
+    if (rc == MDB_NOTFOUND) continue;
+    check_mdb(rc, "mdb_dbi_open");
+    check_mdb(::mdb_drop(txn, dbi, 1), "mdb_drop");
+  }
+  check_mdb(::mdb_txn_commit(txn), "mdb_txn_commit");
+}
+
 RawGets raw_lmdb_gets(const std::filesystem::path& store, const char* database,
                       const std::vector<std::string>& keys) {
   const auto map_size =

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ double sqlite_batched_inserts(const std::filesystem::path& dir, std::size_t batc
 // engine does (max_dbs, map size >= file size, MDB_NOTLS) and begin and end one
 // read transaction. REQUIRES: no SessionManager of this process has it open.
 double raw_lmdb_open_ms(const std::filesystem::path& store);
+
+// Deletes those of the named databases of `store` that exist, with the raw C
+// API: what a lost projection looks like to the next open().
+// REQUIRES: no SessionManager of this process has the store open.
+void raw_lmdb_drop_databases(const std::filesystem::path& store,
+                             std::initializer_list<const char*> names);
 
 // Latency (µs) of each raw read: begin a read-only transaction, mdb_get `key`
 // from the named database `database` of the store, touch the value, abort.

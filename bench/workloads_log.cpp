@@ -152,6 +152,12 @@ void rebuild_and_open(RunState& state) {
   }
   const double open_ms = median(ours), raw_ms = median(raw);
   progress(fmt::format("4. open: {:.2f} ms, raw {:.2f} ms", open_ms, raw_ms));
+  // A lost projection (both copies of `statistics` deleted): open() replays
+  // the whole log into it, decoding ahead on a second thread.
+  raw_lmdb_drop_databases(path, {"statistics", "statistics@1"});
+  const double catch_up_rate =
+      static_cast<double>(c.log_events) / time_seconds([&] { open_store(path); });
+  progress(fmt::format("4. open catching up statistics: {:.0f} events/s", catch_up_rate));
   const double file = static_cast<double>(file_size_or_zero(path / "data.mdb"));
   state.report.add({.workload = fmt::format("4. rebuild_projections, {}-event log", n),
                     .ours = rate(rebuild_rate, "events/s"),
@@ -173,6 +179,13 @@ void rebuild_and_open(RunState& state) {
                     .ratio = times(open_ms / raw_ms),
                     .goal = "< 50 ms",
                     .met = open_ms < 50.0});
+  state.report.add({.workload = fmt::format(
+                        "4. open() catching up a lost projection (statistics), {}-event log", n),
+                    .ours = rate(catch_up_rate, "events/s"),
+                    .baseline = "rebuild_projections of every projection, same log: " +
+                                rate(rebuild_rate, "events/s"),
+                    .ratio = times(catch_up_rate / rebuild_rate),
+                    .goal = "— (informational)"});
 }
 
 int rebuild_child(const std::filesystem::path& store) {

@@ -45,6 +45,10 @@ constexpr std::string_view kRebuildOwnerKey = "~rebuild";
 // Thrown when a bulk build must start over (ProjectionSet::bulk_build).
 struct RestartBuild {};
 
+// Thrown when a catch-up must start over from the checkpoints as committed
+// (ProjectionSet::catch_up).
+struct RestartCatchUp {};
+
 // A bulk build over every projection (StoredProjection::begin_bulk); leaving
 // the scope ends it, dropping what is left.
 class BulkScope {
@@ -184,8 +188,14 @@ std::uint64_t ProjectionSet::replay_events(const Txn& txn, ContentResolver& reso
   return last;
 }
 
+std::uint64_t ProjectionSet::lowest_checkpoint(const Txn& txn) const {
+  std::uint64_t lowest = UINT64_MAX;
+  for (const auto& p : projections_) lowest = std::min(lowest, read_checkpoint(txn, *p).sequence);
+  return lowest;
+}
+
 void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,
-                                 std::uint64_t* reached) const {
+                                 std::uint64_t* reached, DecodeAhead* decoded) const {
   std::vector<std::uint64_t> checkpoints;
   std::uint64_t from = UINT64_MAX;
   for (const auto& p : projections_) {
@@ -199,14 +209,27 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
   }
   RunScope run(projections_);
   std::unordered_set<std::string> touched;
-  ContentResolver resolver(log_);
-  const std::uint64_t last = replay_events(txn, resolver, from, to, [&](const Event& event) {
+  std::size_t applied = 0;
+  auto apply = [&](const Event& event) {
     for (std::size_t i = 0; i < projections_.size(); ++i) {
       if (checkpoints[i] < event.sequence) projections_[i]->apply(txn, event);
     }
     touched.insert(event.session_id);
-    return event.sequence - from < max_events && touched.size() < kMaxSessionsPerReplay;
-  });
+    return ++applied < max_events && touched.size() < kMaxSessionsPerReplay;
+  };
+  std::uint64_t last = from;
+  if (decoded == nullptr) {
+    ContentResolver resolver(log_);
+    last = replay_events(txn, resolver, from, to, apply);
+  } else {
+    while (const Event* event = decoded->take()) {
+      // Behind the checkpoints (another process caught up meanwhile) only
+      // skips events; ahead of them would skip some for good.
+      if (last == from && event->sequence > from + 1) throw RestartCatchUp{};
+      last = std::max(last, event->sequence);
+      if (!apply(*event)) break;
+    }
+  }
   run.finish(txn);
   for (std::size_t i = 0; i < projections_.size(); ++i) {
     if (checkpoints[i] < last) write_checkpoint(txn, *projections_[i], last);
@@ -231,11 +254,27 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
   const std::uint64_t head = env_.read([&](Txn& txn) { return log_.head(txn).sequence; });
   batch = std::max<std::size_t>(batch, 1);
   for (;;) {
-    std::uint64_t reached = 0;
-    env_.write([&](Txn& txn) { replay_range(txn, head, batch, &reached); });
-    env_.release_mapped_pages();  // the pages replayed are not needed again
-    if (progress) progress(reached, head);
-    if (reached >= head) break;
+    const std::uint64_t from = env_.read([&](const Txn& txn) { return lowest_checkpoint(txn); });
+    if (from >= head) break;
+    // Decoding runs ahead on a thread of its own, applying on this one.
+    DecodeAhead decoded(env_, log_, from, head, {}, ContentResolver::kDefaultCacheBytes);
+    try {
+      for (std::uint64_t reached = from; reached < head;) {
+        decoded.wait();  // outside any transaction (decode_ahead.hpp)
+        bool entered = false;
+        env_.write([&](Txn& txn) {
+          // Run again after the map grew: the events the first run took are gone.
+          if (entered) throw RestartCatchUp{};
+          entered = true;
+          replay_range(txn, head, batch, &reached, &decoded);
+        });
+        env_.release_mapped_pages();  // the pages replayed are not needed again
+        if (progress) progress(reached, head);
+      }
+      break;
+    } catch (const RestartCatchUp&) {
+      // Again from the checkpoints as committed, with a new decoding thread.
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include <planning/projection.hpp>
 
 #include "events/src/content_resolver.hpp"
+#include "events/src/decode_ahead.hpp"
 #include "events/src/event_log.hpp"
 #include "events/src/lmdb_env.hpp"
 #include "projections/src/stored_projection.hpp"
@@ -90,10 +91,15 @@ class ProjectionSet {
  private:
   Checkpoint read_checkpoint(const Txn& txn, const StoredProjection& p) const;
   void write_checkpoint(const Txn& txn, const StoredProjection& p, std::uint64_t sequence) const;
-  // Applies log events (from, to] to the projections whose checkpoints are below
-  // each event. Returns the number of events read.
+  // The lowest checkpoint of the projections (UINT64_MAX when there are none).
+  std::uint64_t lowest_checkpoint(const Txn& txn) const;
+  // Applies log events (from, to], from the lowest checkpoint on, to the
+  // projections whose checkpoints are below each event, up to `max_events`
+  // events or kMaxSessionsPerReplay sessions, and advances the checkpoints;
+  // *reached is the last event applied. The events are read from the log, or
+  // taken from `decoded` (what it has ready) when given.
   void replay_range(const Txn& txn, std::uint64_t to, std::size_t max_events,
-                    std::uint64_t* reached) const;
+                    std::uint64_t* reached, DecodeAhead* decoded = nullptr) const;
   // Decodes the log's events (from, to] in order and hands each to `apply`
   // until it returns false. Returns the last sequence handed over (`from` if
   // none). DecodeError when an event is missing or damaged.
