@@ -201,9 +201,17 @@ double sqlite_batched_inserts(const std::filesystem::path& dir, std::size_t batc
   return static_cast<double>(batches * batch_size) / seconds;
 }
 
+namespace {
+
+// A map size for opening `store` with the raw C API: at least its file.
+std::size_t raw_map_size(const std::filesystem::path& store) {
+  return std::max<std::size_t>(std::size_t{64} << 20, file_size_or_zero(store / "data.mdb"));
+}
+
+}  // namespace
+
 double raw_lmdb_open_ms(const std::filesystem::path& store) {
-  const auto map_size =
-      std::max<std::size_t>(std::size_t{64} << 20, file_size_or_zero(store / "data.mdb"));
+  const auto map_size = raw_map_size(store);
   const auto start = SteadyClock::now();
   MDB_env* env = nullptr;
   check_mdb(::mdb_env_create(&env), "mdb_env_create");
@@ -220,8 +228,7 @@ double raw_lmdb_open_ms(const std::filesystem::path& store) {
 
 void raw_lmdb_drop_databases(const std::filesystem::path& store,
                              std::initializer_list<const char*> names) {
-  RawEnv env(store,
-             std::max<std::size_t>(std::size_t{64} << 20, file_size_or_zero(store / "data.mdb")));
+  RawEnv env(store, raw_map_size(store));
   MDB_txn* txn = nullptr;
   check_mdb(::mdb_txn_begin(env.get(), nullptr, 0, &txn), "mdb_txn_begin");
   for (const char* name : names) {
@@ -236,8 +243,7 @@ void raw_lmdb_drop_databases(const std::filesystem::path& store,
 
 RawGets raw_lmdb_gets(const std::filesystem::path& store, const char* database,
                       const std::vector<std::string>& keys) {
-  const auto map_size =
-      std::max<std::size_t>(std::size_t{64} << 20, file_size_or_zero(store / "data.mdb"));
+  const auto map_size = raw_map_size(store);
   RawEnv env(store, map_size, MDB_RDONLY);
   const MDB_dbi dbi = env.open_dbi(database, 0);
   RawGets out;

@@ -3,7 +3,6 @@
 
 #include <string>
 
-#include "events/src/cereal_fields.hpp"
 #include "events/src/content_resolver.hpp"
 #include "events/src/event_codec.hpp"
 
@@ -21,11 +20,26 @@ constexpr std::uint64_t kChunkReads = 4096;
 // Chunks decoded ahead of the reader at most.
 constexpr std::size_t kQueuedChunks = 4;
 
-DecodeError missing(std::uint64_t sequence) {
+}  // namespace
+
+DecodeError missing_event(std::uint64_t sequence) {
   return DecodeError("event " + std::to_string(sequence) + " is missing from the log");
 }
 
-}  // namespace
+std::optional<Event> decode_in_order(const Txn& txn, ContentResolver& resolver, std::uint64_t* last,
+                                     std::uint64_t sequence, std::string_view frame,
+                                     const std::function<bool(std::string_view)>& select) {
+  if (sequence != *last + 1) throw missing_event(*last + 1);
+  *last = sequence;
+  if (select) {
+    auto header = peek_header(sequence, frame);
+    if (!header) throw DecodeError(header.error().message);
+    if (!select(header->session_id)) return std::nullopt;
+  }
+  auto event = resolver.decode(txn, sequence, frame);
+  if (!event) throw DecodeError(event.error().message);
+  return std::move(*event);
+}
 
 DecodeAhead::DecodeAhead(const Environment& env, const EventLog& log, std::uint64_t from,
                          std::uint64_t to, SessionFilter select, std::size_t cache_bytes)
@@ -70,22 +84,15 @@ void DecodeAhead::decode_all(std::uint64_t from, std::uint64_t to) {
         std::uint64_t at = last;
         std::size_t content_bytes = 0;
         log_.scan(txn, last + 1, to, [&](std::uint64_t sequence, std::string_view frame) {
-          if (sequence != at + 1) throw missing(at + 1);
-          at = sequence;
-          if (select_) {
-            auto header = peek_header(sequence, frame);
-            if (!header) throw DecodeError(header.error().message);
-            if (!select_(header->session_id)) return at - last < kChunkReads;
-          }
-          auto event = resolver.decode(txn, sequence, frame);
-          if (!event) throw DecodeError(event.error().message);
+          auto event = decode_in_order(txn, resolver, &at, sequence, frame, select_);
+          if (!event) return at - last < kChunkReads;  // another session's
           if (const std::string* text = content_of(*event)) content_bytes += text->size();
           chunk.push_back(std::move(*event));
           return chunk.size() < kChunkEvents && content_bytes < kChunkContentBytes &&
                  at - last < kChunkReads;
         });
         // A log that ends before `to` (its head record) stops the replay short.
-        if (at == last) throw missing(last + 1);
+        if (at == last) throw missing_event(last + 1);
         return at;
       });
       // The pages decoded are not needed again (release_mapped_pages).

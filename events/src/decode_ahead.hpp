@@ -16,16 +16,31 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include <planning/events.hpp>
 
+#include "events/src/cereal_fields.hpp"
 #include "events/src/event_log.hpp"
 #include "events/src/lmdb_env.hpp"
 
 namespace planning::detail {
+
+class ContentResolver;
+
+// The event "missing from the log" error of a replay (DecodeError).
+DecodeError missing_event(std::uint64_t sequence);
+
+// One step of a replay in log order: throws missing_event(*last + 1) unless
+// `sequence` follows *last, which it then becomes; returns the event decoded
+// through `resolver`, or nullopt when `select` rejects its session (then only
+// its header is read). DecodeError for a damaged frame.
+std::optional<Event> decode_in_order(const Txn& txn, ContentResolver& resolver, std::uint64_t* last,
+                                     std::uint64_t sequence, std::string_view frame,
+                                     const std::function<bool(std::string_view)>& select);
 
 class DecodeAhead {
  public:

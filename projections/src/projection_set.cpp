@@ -161,24 +161,11 @@ void ProjectionSet::write_checkpoint(const Txn& txn, const StoredProjection& p,
 
 std::uint64_t ProjectionSet::replay_events(const Txn& txn, ContentResolver& resolver,
                                            std::uint64_t from, std::uint64_t to,
-                                           const std::function<bool(const Event&)>& apply,
-                                           const SessionFilter& select) const {
+                                           const std::function<bool(const Event&)>& apply) const {
   std::uint64_t last = from;
   log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
-    if (seq != last + 1) {
-      throw DecodeError("event " + std::to_string(last + 1) + " is missing from the log");
-    }
-    last = seq;
     bool more = true;
-    std::optional<FrameHeader> header;
-    if (select) {
-      auto peeked = peek_header(seq, frame);
-      if (!peeked) throw DecodeError(peeked.error().message);
-      header = *peeked;
-    }
-    if (!header || select(header->session_id)) {
-      auto event = resolver.decode(txn, seq, frame);
-      if (!event) throw DecodeError(event.error().message);
+    if (auto event = decode_in_order(txn, resolver, &last, seq, frame, {})) {
       more = apply(*event);
     }
     // Keeps a long replay's resident set bounded (release_mapped_pages).
@@ -326,7 +313,7 @@ void ProjectionSet::rebuild(std::size_t batch, std::size_t memory_bytes,
           before = reached;
           replay_range(txn, now, SIZE_MAX, &reached);
           if (reached == before) {
-            throw DecodeError("event " + std::to_string(before + 1) + " is missing from the log");
+            throw missing_event(before + 1);
           }
         }
         kv_del(txn, checkpoints_.in(txn), kRebuildOwnerKey);

@@ -103,12 +103,11 @@ class ProjectionSet {
   // Decodes the log's events (from, to] in order and hands each to `apply`
   // until it returns false. Returns the last sequence handed over (`from` if
   // none). DecodeError when an event is missing or damaged.
-  // With `select`, only the events of the sessions it accepts are decoded and
-  // handed over (the others are only read to their header).
-  using SessionFilter = std::function<bool(std::string_view session_id)>;
   std::uint64_t replay_events(const Txn& txn, ContentResolver& resolver, std::uint64_t from,
-                              std::uint64_t to, const std::function<bool(const Event&)>& apply,
-                              const SessionFilter& select = {}) const;
+                              std::uint64_t to,
+                              const std::function<bool(const Event&)>& apply) const;
+  // The sessions one pass of a bulk build decodes (DecodeAhead).
+  using SessionFilter = std::function<bool(std::string_view session_id)>;
   // The ranges of session ids a bulk build makes one pass over the log for,
   // so that each pass's sessions fit `memory_bytes` (estimated from the slot
   // in force): pass i takes the ids below bounds[i] and from bounds[i - 1]
