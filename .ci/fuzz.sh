@@ -59,7 +59,7 @@ fi
 echo "== configure and build the fuzz targets (build-fuzz)"
 cmake -S . -B build-fuzz -G Ninja \
   -DCMAKE_CXX_COMPILER="$CXX" \
-  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" "-DCMAKE_CXX_FLAGS=$flags" \
+  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1 -gz" "-DCMAKE_CXX_FLAGS=$flags" \
   -DPLANNING_BUILD_FUZZERS=ON -DPLANNING_SANITIZE=address,undefined \
   -DPLANNING_BUILD_TOOLS=OFF -DPLANNING_BUILD_EXAMPLES=OFF -DPLANNING_INSTALL=OFF \
   -DPLANNING_FUZZ_MAX_TIME="${PLANNING_FUZZ_MAX_TIME:-60}" >/dev/null

@@ -14,8 +14,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs="${PLANNING_JOBS:-2}"
 # Debug (asserts on) at -O1: sanitizers want some optimisation for speed, and
-# -D_GLIBCXX_ASSERTIONS adds bounds checks to the standard containers.
-common=(-G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g"
+# -D_GLIBCXX_ASSERTIONS adds bounds checks to the standard containers. -g1 -gz:
+# line tables only, compressed — reports still name file:line for every frame,
+# and each of the ~40 statically linked test programs takes a fraction of the
+# disk full -g debug information does (CI machines can be short of disk).
+common=(-G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1 -gz"
         "-DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS"
         -DPLANNING_BUILD_TESTS=ON -DPLANNING_BUILD_EXAMPLES=OFF -DPLANNING_INSTALL=OFF)
 failed=()
@@ -36,6 +39,8 @@ if cmake -S . -B build-asan "${common[@]}" -DPLANNING_SANITIZE=address,undefined
 else
   failed+=("asan+ubsan build")
 fi
+# No later stage needs it (PLANNING_KEEP_BUILDS=1 keeps it, as in .ci/run).
+[ -n "${PLANNING_KEEP_BUILDS:-}" ] || rm -rf build-asan
 
 # Suites outside tests/concurrency/ whose cases start threads on one manager
 # (group commit, write batches, racing transitions and updates, signals) or decode
@@ -67,6 +72,7 @@ if cmake -S . -B build-tsan "${common[@]}" -DPLANNING_SANITIZE=thread \
 else
   failed+=("tsan build")
 fi
+[ -n "${PLANNING_KEEP_BUILDS:-}" ] || rm -rf build-tsan
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
