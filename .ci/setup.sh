@@ -16,6 +16,7 @@ packages=(
   libxxhash-dev
   libhowardhinnant-date-dev
   libsqlite3-dev
+  libpq-dev postgresql
   clang libclang-rt-dev
 )
 missing=()
