@@ -46,9 +46,10 @@ fi
 # (group commit, write batches, racing transitions and updates, signals) or decode
 # the log on a thread of their own (decode_ahead_test; user_projection_test catches
 # projections up on open, decoding ahead; shared_log_test appends from four
-# threads, a connection each).
+# threads, a connection each; node_test runs nodes whose follower thread applies
+# other nodes' events while writers write).
 tsan_suites=(write_batch_test state_machine_test versioning_test signals_test decode_ahead_test
-             user_projection_test shared_log_test)
+             user_projection_test shared_log_test node_test)
 stage "TSan: configure and build the concurrency suite and ${tsan_suites[*]} (build-tsan)"
 if cmake -S . -B build-tsan "${common[@]}" -DPLANNING_SANITIZE=thread \
          -DPLANNING_BUILD_TOOLS=OFF >/dev/null &&

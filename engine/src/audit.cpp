@@ -377,6 +377,10 @@ Result<StoreInfo> SessionManager::info() const {
     const auto size = std::filesystem::file_size(impl_->env->path() / "data.mdb", ec);
     info.file_size = ec ? 0 : size;
     info.projections = impl_->projections->info(txn);
+    if (impl_->shared) {
+      info.shared_log = impl_->shared->name();
+      info.shared_head_sequence = std::max(impl_->shared_head_seen.load(), head.sequence);
+    }
     return info;
   });
 }

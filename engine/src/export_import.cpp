@@ -91,9 +91,22 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
   Result<std::uint64_t> result;
   {
     std::lock_guard write(impl_->write_mutex);
+    bool published = false;  // shared mode: the events are in the shared log
+    if (impl_->shared) {
+      // As a write (write_path.cpp): hold the shared head, catch up to it; the
+      // imported events must then continue it.
+      auto locked = impl_->shared->lock_head();
+      if (!locked) return std::unexpected(locked.error());
+      if (auto pulled = impl_->pull_shared(); !pulled) {
+        impl_->shared->unlock_head();
+        return std::unexpected(pulled.error());
+      }
+    }
     try {
       result = impl_->env->write([&](Txn& txn) -> Result<std::uint64_t> {
+        if (published) throw Impl::SharedBehind{};  // a commit redone after a map resize
         committed.clear();
+        const detail::LogHead before = impl_->log->head(txn);
         // Recorded events enter through the one write door, which checks each
         // against the log (sequence, chain, time, checksum) and the session
         // rules; a rejected event aborts the whole import.
@@ -120,11 +133,33 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
           committed.push_back(std::move(e));
         }
         impl_->door->end(txn);
+        if (impl_->shared) {
+          impl_->publish_shared(txn, before);  // last: the LMDB commit follows
+          published = true;
+        }
         return static_cast<std::uint64_t>(committed.size());
       });
+    } catch (const Impl::SharedBehind&) {
+      if (!published) {
+        impl_->shared->unlock_head();
+        return fail(ErrorCode::conflict,
+                    "another node appended to the shared log meanwhile: the imported events no "
+                    "longer continue its log; nothing was imported");
+      }
+      // Published, and the local commit was redone: the events arrive from the
+      // shared log as recorded ones (with their signals).
+      committed.clear();
+      auto pulled = impl_->pull_shared();
+      if (!pulled) return std::unexpected(pulled.error());
+      result = static_cast<std::uint64_t>(events.size());
+    } catch (const Impl::SharedFailed& failed) {
+      impl_->shared->unlock_head();
+      return std::unexpected(failed.error);
     } catch (...) {
+      if (impl_->shared) impl_->shared->unlock_head();
       return std::unexpected(detail::translate_exception(std::current_exception()));
     }
+    if (impl_->shared && !result) impl_->shared->unlock_head();  // a refused import
     // A rejected import returned an error from the body: the transaction aborted.
     if (result) {
       for (auto& e : committed) impl_->signal_queue.push(std::move(e));

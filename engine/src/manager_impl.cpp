@@ -179,6 +179,9 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
   } catch (...) {
     return std::unexpected(detail::translate_exception(std::current_exception()));
   }
+  if (!o.shared_log.empty()) {
+    if (auto node = impl->open_shared(); !node) return std::unexpected(node.error());
+  }
   return impl;
 }
 
@@ -205,6 +208,7 @@ void SessionManager::Impl::upgrade_format(std::uint32_t from) {
 }
 
 SessionManager::Impl::~Impl() {
+  stop_shared();  // the follower writes through everything below
   // Close the environment before leaving the registry: until mdb_env_close
   // returns, this process still holds the store's locks through it.
   projections.reset();

@@ -26,6 +26,7 @@
 #include "events/src/event_codec.hpp"
 #include "events/src/event_log.hpp"
 #include "events/src/lmdb_env.hpp"
+#include "events/src/shared_log.hpp"
 #include "projections/src/content_base.hpp"
 #include "projections/src/databases.hpp"
 #include "projections/src/projection_set.hpp"
@@ -150,6 +151,40 @@ class SessionManager::Impl {
   // up): rebuilds the projections into the slot not in force and stamps
   // kFormatVersion in the commit that switches to it; progress goes to the logger.
   void upgrade_format(std::uint32_t from);
+
+  // --- Shared mode (shared_mode.cpp; docs/SCALING.md). `shared` is null in an
+  // embedded store.
+  // Thrown out of a write transaction by publish_shared: another node appended
+  // first (catch up, decide again), or the shared log failed (`error`).
+  struct SharedBehind {};
+  struct SharedFailed {
+    Error error;
+  };
+  // Connects, checks that the local log is a prefix of the shared one, applies
+  // what the local log lacks and starts the follower (not when read-only).
+  Result<void> open_shared();
+  // `corruption` naming the first sequence where the local log (head `local`)
+  // and the shared log differ, unless they agree up to the local head.
+  Result<void> check_shared_prefix(const detail::LogHead& local, std::uint64_t shared_head);
+  // Applies the shared log's events after the local head through the write
+  // door (recorded), in order, and queues their signals (the caller delivers
+  // them after unlocking). Returns how many. REQUIRES: write_mutex held.
+  Result<std::uint64_t> pull_shared();
+  // Publishes the events `txn` appended after `before` to the shared log, in
+  // one PostgreSQL transaction; throws SharedBehind or SharedFailed.
+  // REQUIRES: write_mutex held, called last before the LMDB commit.
+  void publish_shared(const detail::Txn& txn, const detail::LogHead& before);
+  // The follower thread's loop, on its own wake-up connection.
+  void follow_shared(detail::SharedLog& listener);
+  void stop_shared();  // ends the follower; before the environment closes
+
+  std::unique_ptr<detail::SharedLog> shared;  // the writer's connection; under write_mutex
+  std::thread follower;
+  std::atomic<bool> follower_stop{false};
+  std::mutex follower_mutex;  // with follower_cv: a failing follower's pause, cut short by stop
+  std::condition_variable follower_cv;
+  // The highest shared head this node has seen (lag = this - local head).
+  std::atomic<std::uint64_t> shared_head_seen{0};
 
   // Constant after open().
   Options options;

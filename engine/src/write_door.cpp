@@ -19,6 +19,7 @@ namespace planning::detail {
 void WriteDoor::begin(const Txn& txn, bool defer) {
   recorded_content_.clear();
   appended_content_.clear();
+  appended_hashes_.clear();
   projections_.begin_appends(txn, log_.head(txn).sequence, defer);
 }
 
@@ -26,6 +27,11 @@ void WriteDoor::end(const Txn& txn) {
   projections_.end_appends(txn, log_.head(txn).sequence);
   recorded_content_.clear();
   appended_content_.clear();
+}
+
+const Hash256* WriteDoor::appended_hash(std::uint64_t sequence) const {
+  auto it = appended_hashes_.find(sequence);
+  return it == appended_hashes_.end() ? nullptr : &it->second;
 }
 
 std::optional<ContentBase> WriteDoor::content_base(const Txn& txn, const Session& state) const {
@@ -118,6 +124,7 @@ Result<void> WriteDoor::enter(const Txn& txn, Event& event, const std::optional<
   const std::uint64_t recorded_checksum = event.payload_checksum;
   wrote = true;  // from here on a failure leaves partial writes in `txn`
   const EncodedEvent appended = log_.append(txn, event, base ? &*base : nullptr, schema);
+  appended_hashes_[event.sequence] = appended.hash;
   if (origin == Origin::recorded) {
     if (event.prev_hash != recorded_prev) {
       return fail(ErrorCode::invalid_argument, "prev_hash does not continue the hash chain");

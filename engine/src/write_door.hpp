@@ -61,6 +61,9 @@ class WriteDoor {
                      Origin origin, bool& wrote);
   // Writes what the projections deferred and their checkpoints, once.
   void end(const Txn& txn);
+  // The chain hash of the event this transaction appended at `sequence` (the
+  // latest, where a nested transaction rolled an earlier one back), or nullptr.
+  const Hash256* appended_hash(std::uint64_t sequence) const;
 
  private:
   Result<void> check_recorded(const Txn& txn, const Event& event, const LogHead& head,
@@ -91,6 +94,9 @@ class WriteDoor {
   // event a nested transaction rolled back no longer matches the log and is
   // not used.
   std::unordered_map<std::string, AppendedContent> appended_content_;
+  // Sequence -> chain hash of each event this transaction appended (what a
+  // node publishes to its shared log).
+  std::unordered_map<std::uint64_t, Hash256> appended_hashes_;
 };
 
 }  // namespace planning::detail

@@ -37,6 +37,13 @@ constexpr std::chrono::steady_clock::duration kMaxFillWait = std::chrono::millis
 // Thrown out of a group run without nested transactions when an op fails after
 // it began writing: the transaction is aborted and the group redone isolated.
 struct PartialWrite {};
+// Thrown when a write transaction is redone after its events were published to
+// the shared log (shared mode).
+struct PublishedAlready {};
+// Shared mode: how many times a group is decided again because another node
+// appended first (only when the head lock was lost with its connection),
+// before the write fails with `storage`.
+constexpr int kMaxSharedRetries = 50;
 }  // namespace
 
 struct SessionManager::Impl::PendingWrite {
@@ -89,7 +96,8 @@ Result<Session> SessionManager::Impl::execute(WriteOp op) {
     group_cv.notify_all();
   }
   lock.unlock();
-  if (pending.event) signal_queue.deliver(*signals);
+  // In shared mode, events of other nodes applied while catching up queue too.
+  if (pending.event || shared) signal_queue.deliver(*signals);
   return std::move(pending.result);
 }
 
@@ -117,13 +125,38 @@ Result<std::vector<Result<Session>>> SessionManager::Impl::execute_batch(
 Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>& writes) {
   // User projections may throw mid-write: isolate each op from the start.
   bool isolated = !projections->users().empty();
+  // Shared mode: set once this group's events are in the shared log. A local
+  // commit redone after that (a map resize) must not decide them again: the
+  // events come back from the shared log as recorded ones instead.
+  bool published = false;
+  int behind = 0;  // times another node appended first
+  auto fail_all = [&](const Error& error) -> Result<void> {
+    for (PendingWrite* w : writes) {
+      w->result = std::unexpected(error);
+      w->event.reset();
+    }
+    return std::unexpected(error);
+  };
   for (;;) {
+    if (shared && !published) {
+      // Hold the shared head while deciding: apply what other nodes appended,
+      // then decide against the shared head itself, which cannot move until
+      // the publish commits. Nodes take turns at this lock; none is refused.
+      auto locked = shared->lock_head();
+      if (!locked) return fail_all(locked.error());
+      if (auto pulled = pull_shared(); !pulled) {
+        shared->unlock_head();
+        return fail_all(pulled.error());
+      }
+    }
     try {
       env->write([&](Txn& txn) {
+        if (published) throw PublishedAlready{};
         for (PendingWrite* w : writes) {  // the body re-runs after a map resize
           w->result = fail(ErrorCode::storage, "operation not run");
           w->event.reset();
         }
+        const detail::LogHead before = shared ? log->head(txn) : detail::LogHead{};
         // Projections are brought to the head once, and their checkpoints
         // written once, per transaction (not per event); without nested
         // transactions the sessions, indexes and statistics records are
@@ -141,17 +174,48 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
           }
         }
         door->end(txn);
+        if (shared) {
+          publish_shared(txn, before);  // last: the LMDB commit follows
+          published = true;
+        }
       });
       break;
     } catch (const PartialWrite&) {
+      if (shared) shared->unlock_head();
       isolated = true;  // nothing was committed; redo with a nested txn per op
-    } catch (...) {
-      const Error error = detail::translate_exception(std::current_exception());
-      for (PendingWrite* w : writes) {
-        w->result = std::unexpected(error);
-        w->event.reset();
+    } catch (const SharedBehind&) {
+      // Decided against an old head: apply what the other nodes appended,
+      // then decide the whole group again.
+      if (++behind > kMaxSharedRetries) {
+        return fail_all(Error{ErrorCode::storage,
+                              fmt::format("shared log {}: other nodes appended first {} times in "
+                                          "a row; nothing of this write was appended",
+                                          shared->name(), behind - 1)});
       }
-      return std::unexpected(error);
+      if (auto pulled = pull_shared(); !pulled) return fail_all(pulled.error());
+    } catch (const SharedFailed& failed) {
+      shared->unlock_head();
+      return fail_all(failed.error);  // nothing appended anywhere
+    } catch (const PublishedAlready&) {
+      // The results decided before stand; the events arrive as recorded ones
+      // (and queue their signals).
+      if (auto pulled = pull_shared(); !pulled) {
+        return fail_all(Error{pulled.error().code,
+                              "the shared log committed this write but this node could not "
+                              "apply it yet (it does when it next catches up): " +
+                                  pulled.error().message});
+      }
+      return {};
+    } catch (...) {
+      if (shared) shared->unlock_head();
+      Error error = detail::translate_exception(std::current_exception());
+      if (published) {
+        error.message =
+            "the shared log committed this write but this node could not apply it "
+            "yet (it does when it next catches up): " +
+            error.message;
+      }
+      return fail_all(error);
     }
   }
   for (PendingWrite* w : writes) {

@@ -118,6 +118,10 @@ struct SharedLog::Connection {
   bool listening = false;
   // Set when the connection was re-established: wake-ups may have been lost.
   bool reconnected = false;
+  // lock_head() holds the head row (a transaction is open) until append() or
+  // unlock_head().
+  bool head_locked = false;
+  LogHead locked_head;
   std::string name;
 
   ~Connection() {
@@ -142,6 +146,7 @@ struct SharedLog::Connection {
     if (PQstatus(conn) != CONNECTION_OK) return std::unexpected(error("cannot reconnect"));
     listening = false;
     reconnected = true;
+    head_locked = false;  // its transaction died with the connection
     return {};
   }
 
@@ -289,6 +294,39 @@ Result<LogHead> SharedLog::head() {
   return head;
 }
 
+Result<LogHead> SharedLog::lock_head() {
+  Connection& c = *connection_;
+  if (c.head_locked) return c.locked_head;
+  if (auto ok = c.ensure(); !ok) return std::unexpected(ok.error());
+  auto fail = [&](Error e) -> Result<LogHead> {
+    c.rollback();
+    return std::unexpected(std::move(e));
+  };
+  if (auto r = c.exec("locking the head", "BEGIN", nullptr, PGRES_COMMAND_OK); !r) {
+    return fail(r.error());
+  }
+  auto locked =
+      c.exec("locking the head", "SELECT sequence, hash FROM planning_log_head FOR UPDATE", nullptr,
+             PGRES_TUPLES_OK);
+  if (!locked) return fail(locked.error());
+  PGresult* row = locked->get();
+  if (PQntuples(row) != 1 || PQgetlength(row, 0, 0) != 8 || PQgetlength(row, 0, 1) != 32) {
+    return fail(Error{ErrorCode::corruption,
+                      fmt::format("shared log {}: the head row is missing or malformed", name_)});
+  }
+  c.locked_head.sequence = read_be(PQgetvalue(row, 0, 0), 8);
+  std::memcpy(c.locked_head.hash.data(), PQgetvalue(row, 0, 1), 32);
+  c.head_locked = true;
+  return c.locked_head;
+}
+
+void SharedLog::unlock_head() {
+  Connection& c = *connection_;
+  if (!c.head_locked) return;
+  c.head_locked = false;
+  c.rollback();
+}
+
 Result<SharedLog::AppendOutcome> SharedLog::append(const LogHead& expected,
                                                    std::span<const SharedEvent> events) {
   if (events.empty()) {
@@ -304,25 +342,19 @@ Result<SharedLog::AppendOutcome> SharedLog::append(const LogHead& expected,
     }
   }
   Connection& c = *connection_;
-  if (auto ok = c.ensure(); !ok) return std::unexpected(ok.error());
   auto fail = [&](Error e) -> Result<AppendOutcome> {
     c.rollback();
+    c.head_locked = false;
     return std::unexpected(std::move(e));
   };
-  if (auto r = c.exec("appending", "BEGIN", nullptr, PGRES_COMMAND_OK); !r) return fail(r.error());
-  auto locked = c.exec("appending", "SELECT sequence, hash FROM planning_log_head FOR UPDATE",
-                       nullptr, PGRES_TUPLES_OK);
-  if (!locked) return fail(locked.error());
-  PGresult* row = locked->get();
-  if (PQntuples(row) != 1 || PQgetlength(row, 0, 0) != 8 || PQgetlength(row, 0, 1) != 32) {
-    return fail(Error{ErrorCode::corruption,
-                      fmt::format("shared log {}: the head row is missing or malformed", name_)});
+  LogHead shared = c.locked_head;
+  if (!c.head_locked) {  // optimistic: lock now, refuse if another node was first
+    auto locked = lock_head();
+    if (!locked) return std::unexpected(locked.error());
+    shared = *locked;
   }
-  LogHead shared;
-  shared.sequence = read_be(PQgetvalue(row, 0, 0), 8);
-  std::memcpy(shared.hash.data(), PQgetvalue(row, 0, 1), 32);
   if (shared.sequence != expected.sequence) {
-    c.rollback();
+    unlock_head();
     return AppendOutcome{false, shared};
   }
   if (shared.hash != expected.hash) {
@@ -369,6 +401,7 @@ Result<SharedLog::AppendOutcome> SharedLog::append(const LogHead& expected,
       !r) {
     return fail(r.error());
   }
+  c.head_locked = false;
   if (auto r = c.exec("committing", "COMMIT", nullptr, PGRES_COMMAND_OK); !r) {
     // The COMMIT's answer was lost: it may have committed. Reconnect and look.
     if (PQstatus(c.conn) == CONNECTION_OK || !c.ensure()) return fail(r.error());

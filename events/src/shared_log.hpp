@@ -67,8 +67,17 @@ class SharedLog {
     bool appended = false;
     LogHead head;
   };
+  // Opens a transaction holding the head row: no other connection appends
+  // until append() commits or unlock_head() rolls back (nodes queue here in
+  // turn). Returns the head, which cannot move meanwhile; read() still works.
+  // A node locks, catches up to this head, decides, then appends: it is never
+  // refused, so it cannot starve. Idempotent while locked.
+  Result<LogHead> lock_head();
+  void unlock_head();  // rolls back; nothing appended
+
   // Appends `events` in one PostgreSQL transaction if and only if the shared
-  // head is still `expected`. REQUIRES: events are non-empty, dense from
+  // head is still `expected` (under the lock of lock_head() when held, else
+  // taking it). REQUIRES: events are non-empty, dense from
   // expected.sequence + 1, and the last one's hash is the new head's. Wakes
   // every listener (NOTIFY) when it commits. A (session, stream version) that
   // is already stored fails the whole append with `conflict`.

@@ -33,7 +33,8 @@ struct ExecArgs {
     argv_storage.push_back(PLANCTL_PATH);
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     // Later changes of a name win.
-    std::map<std::string, std::optional<std::string>> changes = {{"PLANCTL_DB", std::nullopt}};
+    std::map<std::string, std::optional<std::string>> changes = {
+        {"PLANCTL_DB", std::nullopt}, {"PLANCTL_SHARED_LOG", std::nullopt}};
     for (const auto& [key, value] : options.env) changes[key] = value;
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string entry = *e;

@@ -26,7 +26,8 @@ struct RunResult {
 struct RunOptions {
   std::string input{};  // written to stdin, then stdin is closed
   // Environment changes: a value sets the variable, nullopt removes it.
-  // PLANCTL_DB is removed unless set here, so the caller's shell cannot leak in.
+  // PLANCTL_DB and PLANCTL_SHARED_LOG are removed unless set here, so the caller's shell cannot
+  // leak in.
   std::vector<std::pair<std::string, std::optional<std::string>>> env{};
   std::filesystem::path cwd{};  // empty = inherit
   // Where the child's stdout goes instead of the captured pipe (e.g. /dev/full).

@@ -17,20 +17,8 @@ using namespace planning;
 using planning::detail::LogHead;
 using planning::detail::SharedEvent;
 using planning::detail::SharedLog;
-using planning::test::PgCluster;
 
 namespace {
-
-// One server per test process (each case is a process under CTest).
-PgCluster& cluster() {
-  static PgCluster server;
-  return server;
-}
-
-#define REQUIRE_POSTGRES()                                        \
-  do {                                                            \
-    if (auto why = PgCluster::unavailable()) PLANNING_SKIP(*why); \
-  } while (false)
 
 std::unique_ptr<SharedLog> open_log(const std::string& conninfo) {
   auto log = SharedLog::open(conninfo);
@@ -67,8 +55,8 @@ void sql(const std::string& conninfo, const std::string& statement) {
 }  // namespace
 
 TEST_CASE("a new database gets the shared log's schema, empty, and opening it again finds it") {
-  REQUIRE_POSTGRES();
-  const std::string db = cluster().create_database();
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
   auto first = open_log(db);
   auto head = first->head();
   REQUIRE(head.has_value());
@@ -81,8 +69,8 @@ TEST_CASE("a new database gets the shared log's schema, empty, and opening it ag
 }
 
 TEST_CASE("appends are gapless and read back in order, with every column") {
-  REQUIRE_POSTGRES();
-  auto log = open_log(cluster().create_database());
+  PLANNING_REQUIRE_POSTGRES();
+  auto log = open_log(test::process_cluster().create_database());
   std::vector<SharedEvent> batch = {event(1, "s-a", 1), event(2, "s-b", 1), event(3, "s-a", 2)};
   auto appended = log->append(LogHead{}, batch);
   REQUIRE(appended.has_value());
@@ -120,8 +108,8 @@ TEST_CASE("appends are gapless and read back in order, with every column") {
 }
 
 TEST_CASE("an append decided against an old head is refused and appends nothing") {
-  REQUIRE_POSTGRES();
-  const std::string db = cluster().create_database();
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
   auto node_a = open_log(db);
   auto node_b = open_log(db);
   const SharedEvent a1 = event(1, "s", 1);
@@ -146,8 +134,8 @@ TEST_CASE("an append decided against an old head is refused and appends nothing"
 }
 
 TEST_CASE("a head of the same sequence but another hash is corruption: the logs diverged") {
-  REQUIRE_POSTGRES();
-  auto log = open_log(cluster().create_database());
+  PLANNING_REQUIRE_POSTGRES();
+  auto log = open_log(test::process_cluster().create_database());
   REQUIRE(log->append(LogHead{}, std::vector{event(1, "s", 1)})->appended);
   const SharedEvent other = event(1, "elsewhere", 1);
   auto diverged = log->append(head_of(other), std::vector{event(2, "s", 2)});
@@ -158,8 +146,8 @@ TEST_CASE("a head of the same sequence but another hash is corruption: the logs 
 }
 
 TEST_CASE("a stream version stored already is a conflict, and the whole append rolls back") {
-  REQUIRE_POSTGRES();
-  auto log = open_log(cluster().create_database());
+  PLANNING_REQUIRE_POSTGRES();
+  auto log = open_log(test::process_cluster().create_database());
   const SharedEvent first = event(1, "s", 1);
   REQUIRE(log->append(LogHead{}, std::vector{first})->appended);
   auto twice = log->append(head_of(first), std::vector{event(2, "t", 1), event(3, "s", 1)});
@@ -173,8 +161,8 @@ TEST_CASE("a stream version stored already is a conflict, and the whole append r
 }
 
 TEST_CASE("appenders on four connections: every event once, sequences gapless, chain of heads") {
-  REQUIRE_POSTGRES();
-  const std::string db = cluster().create_database();
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
   constexpr int kThreads = 4;
   constexpr int kEach = 40;
   std::vector<std::thread> threads;
@@ -226,8 +214,8 @@ TEST_CASE("appenders on four connections: every event once, sequences gapless, c
 }
 
 TEST_CASE("a listener is woken when another connection appends, not before") {
-  REQUIRE_POSTGRES();
-  const std::string db = cluster().create_database();
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
   auto writer = open_log(db);
   auto follower = open_log(db);
   auto quiet = follower->wait_for_append(std::chrono::milliseconds(50));  // subscribes
@@ -258,8 +246,8 @@ TEST_CASE("a malformed connection string is invalid_argument, and no server is s
 }
 
 TEST_CASE("a shared log of another schema version is refused with corruption, untouched") {
-  REQUIRE_POSTGRES();
-  const std::string db = cluster().create_database();
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
   open_log(db);
   sql(db, "UPDATE planning_log_meta SET value = '2' WHERE key = 'schema_version'");
   auto refused = SharedLog::open(db);
@@ -269,8 +257,8 @@ TEST_CASE("a shared log of another schema version is refused with corruption, un
 }
 
 TEST_CASE("rows removed by hand are caught: a missing last event or a gap is corruption") {
-  REQUIRE_POSTGRES();
-  const std::string db = cluster().create_database();
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
   auto log = open_log(db);
   std::vector<SharedEvent> batch = {event(1, "s", 1), event(2, "s", 2), event(3, "s", 3)};
   REQUIRE(log->append(LogHead{}, batch)->appended);
@@ -291,13 +279,13 @@ TEST_CASE("rows removed by hand are caught: a missing last event or a gap is cor
 
 TEST_CASE(
     "while the server is down calls fail with storage, and they reconnect by themselves after") {
-  REQUIRE_POSTGRES();
-  const std::string db = cluster().create_database();
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
   auto log = open_log(db);
   REQUIRE(log->append(LogHead{}, std::vector{event(1, "s", 1)})->appended);
   REQUIRE(log->wait_for_append(std::chrono::milliseconds(10)).has_value());  // subscribes
 
-  cluster().stop(/*immediate=*/true);
+  test::process_cluster().stop(/*immediate=*/true);
   auto down =
       log->append(LogHead{1, detail::sha256("frame 1 of s")}, std::vector{event(2, "s", 2)});
   REQUIRE_FALSE(down.has_value());
@@ -306,7 +294,7 @@ TEST_CASE(
   REQUIRE_FALSE(head_down.has_value());
   CHECK(head_down.error().code == ErrorCode::storage);
 
-  cluster().start();
+  test::process_cluster().start();
   auto head = log->head();
   INFO((head ? std::string() : head.error().message));
   REQUIRE(head.has_value());

@@ -1,4 +1,4 @@
-// planctl audit verbs: log (and --follow), replay, verify, rebuild, info,
+// planctl audit verbs: log (and --follow), replay, verify, rebuild, share, info,
 // export, import, backup.
 #include <algorithm>
 #include <cerrno>
@@ -270,6 +270,24 @@ Exit run_rebuild(Context& context) {
   return Exit::ok;
 }
 
+Exit run_share(Context& context) {
+  const std::string shared_log = context.shared_log();
+  if (shared_log.empty()) {
+    fail(Exit::usage, "share: name the shared log with --shared-log URL or $PLANCTL_SHARED_LOG");
+  }
+  context.embedded_only = true;  // the store is embedded until it is moved
+  const auto uploaded = unwrap(context.store(Access::update_existing).share(shared_log), "share");
+  if (context.json) {
+    print_json({{"uploaded", uploaded}});
+  } else {
+    print(
+        fmt::format("Moved {} events of {} onto the shared log; run it as a node with "
+                    "--shared-log from now on\n",
+                    uploaded, terminal_safe(context.db_path().string())));
+  }
+  return Exit::ok;
+}
+
 Exit run_info(Context& context) {
   const auto info = unwrap(context.store(Access::read).info());
   if (context.json) {
@@ -290,6 +308,14 @@ Exit run_info(Context& context) {
   f.add("file_size", human_bytes(info.file_size));
   f.add("page_size", std::to_string(info.page_size));
   f.add("readers", fmt::format("{} in use of {}", info.readers_in_use, info.max_readers));
+  if (!info.shared_log.empty()) {
+    const std::uint64_t lag = info.shared_head_sequence > info.head_sequence
+                                  ? info.shared_head_sequence - info.head_sequence
+                                  : 0;
+    f.add("shared_log", info.shared_log);
+    f.add("shared_head", fmt::format("{} (lag {} events)", info.shared_head_sequence, lag),
+          lag > 0 ? Color::yellow : Color::none);
+  }
   Table table({{"PROJECTION"}, {"BUILT-IN"}, {"SCHEMA", true}, {"CHECKPOINT", true}});
   for (const auto& p : info.projections) {
     const bool behind = p.checkpoint != info.head_sequence;
@@ -532,6 +558,10 @@ void add_audit_verbs(CLI::App& app, Context& context, Verbs& verbs) {
   add_verb(verbs,
            app.add_subcommand("rebuild", "Clear every projection and replay the whole log into it"),
            context, run_rebuild);
+  add_verb(verbs,
+           app.add_subcommand(
+               "share", "Move this embedded store onto an empty shared log (--shared-log URL)"),
+           context, run_share);
   add_verb(verbs,
            app.add_subcommand("info",
                               "Head sequence, counts, projection checkpoints, file and map usage"),

@@ -70,9 +70,18 @@ std::filesystem::path Context::db_path() const {
   return ".planning";
 }
 
+std::string Context::shared_log() const {
+  if (!shared_log_option.empty()) return shared_log_option;
+  if (const char* env = std::getenv("PLANCTL_SHARED_LOG"); env != nullptr) return env;
+  return "";
+}
+
 planning::SessionManager& Context::store(Access access) {
   if (manager_) return *manager_;
   const auto path = db_path();
+  const std::string shared = embedded_only ? std::string() : shared_log();
+  // A node's replica is built from the shared log: any verb may create it.
+  if (!shared.empty()) access = Access::write;
   std::error_code ec;
   if (access != Access::write && !std::filesystem::exists(path / "data.mdb", ec))
     fail(Exit::not_found, fmt::format("no planning store at '{}' (a verb that writes, such as "
@@ -86,6 +95,9 @@ planning::SessionManager& Context::store(Access access) {
   // LMDB page header before LMDB reads a damaged one (docs/RELIABILITY.md).
   options.read_only = access == Access::read;
   if (access == Access::read) options.structure_check = planning::StructureCheck::full;
+  // A node's read verbs first apply what other nodes appended (they write the
+  // local replica, never the shared log), so they read the shared log's state.
+  options.shared_log = shared;
   // Library warnings (e.g. a projection being caught up) are worth an operator's
   // eye; debug and info chatter is not.
   options.logger = [](planning::LogLevel level, std::string_view message) {

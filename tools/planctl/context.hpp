@@ -69,9 +69,14 @@ class Context {
   std::string db_option;
   bool db_given = false;  // --db was on the command line (an empty value is an error)
   bool json = false;
+  std::string shared_log_option;  // --shared-log URL
+  // Set by `share`: open the store embedded even when a shared log is named.
+  bool embedded_only = false;
 
   // Resolved store path: --db, else $PLANCTL_DB, else ./.planning.
   std::filesystem::path db_path() const;
+  // Resolved shared log: --shared-log, else $PLANCTL_SHARED_LOG, else "" (embedded).
+  std::string shared_log() const;
   // Opens the store on first use (REQUIRES: called after parsing).
   planning::SessionManager& store(Access access);
   // Styling for stdout: colour only on a terminal, never with --json or NO_COLOR.

@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
   CLI::App app{"planctl — inspect, change, replay and audit a planning-session store", "planctl"};
   app.footer(
       "The store is --db, else $PLANCTL_DB, else ./.planning (created by the first write).\n"
+      "With --shared-log (or $PLANCTL_SHARED_LOG) it is a node of that shared log "
+      "(docs/SCALING.md).\n"
       "Exit codes: 0 ok, 1 verify found mismatches, 2 usage, 3 not found, 4 invalid argument,\n"
       "5 invalid transition or state, 6 conflict, 7 corruption, 8 storage.\n"
       "Run 'planctl VERB --help' for a verb's options.");
@@ -76,6 +78,10 @@ int main(int argc, char** argv) {
                   planning::kVersionMinor, planning::kVersionPatch, planning::kFormatVersion),
       "Print the version and exit");
   app.add_flag("--json", context.json, "Machine-readable output (JSON; JSON Lines for log)");
+  app.add_option("--shared-log", context.shared_log_option,
+                 "Run the store as a node of this shared log (a libpq connection string or "
+                 "postgresql:// URL; default: $PLANCTL_SHARED_LOG, else embedded)")
+      ->type_name("URL");
 
   planctl::Verbs verbs;
   planctl::add_session_verbs(app, context, verbs);

@@ -355,19 +355,24 @@ nlohmann::json to_json(const planning::ProjectionInfo& p) {
 nlohmann::json to_json(const planning::StoreInfo& i) {
   auto projections = nlohmann::json::array();
   for (const auto& p : i.projections) projections.push_back(to_json(p));
-  return {{"path", i.path.string()},
-          {"format_version", i.format_version},
-          {"head_sequence", i.head_sequence},
-          {"head_hash", planning::to_hex(i.head_hash)},
-          {"sessions", i.sessions},
-          {"versions", i.versions},
-          {"map_size", i.map_size},
-          {"map_used", i.map_used},
-          {"file_size", i.file_size},
-          {"page_size", i.page_size},
-          {"max_readers", i.max_readers},
-          {"readers_in_use", i.readers_in_use},
-          {"projections", std::move(projections)}};
+  return {
+      {"path", i.path.string()},
+      {"format_version", i.format_version},
+      {"head_sequence", i.head_sequence},
+      {"head_hash", planning::to_hex(i.head_hash)},
+      {"sessions", i.sessions},
+      {"versions", i.versions},
+      {"map_size", i.map_size},
+      {"map_used", i.map_used},
+      {"file_size", i.file_size},
+      {"page_size", i.page_size},
+      {"max_readers", i.max_readers},
+      {"readers_in_use", i.readers_in_use},
+      {"projections", std::move(projections)},
+      {"shared_log", i.shared_log.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.shared_log)},
+      {"shared_head_sequence", i.shared_head_sequence},
+      {"lag",
+       i.shared_head_sequence > i.head_sequence ? i.shared_head_sequence - i.head_sequence : 0}};
 }
 
 nlohmann::json to_json(const planning::StaleReport& r) {

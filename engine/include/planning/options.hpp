@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct Options {
   // fail with ErrorCode::storage ("... was opened read-only ...").
   bool read_only = false;
   StructureCheck structure_check = StructureCheck::roots;
+  // Shared mode (docs/SCALING.md): a libpq connection string ("host=/run/pg
+  // dbname=plans" or "postgresql://..."). The authoritative log is then the one
+  // in that PostgreSQL database, shared by every node that names it; this store
+  // is the node's local replica of it and of every projection. Empty (the
+  // default): the embedded store alone.
+  std::string shared_log;
 };
 
 }  // namespace planning

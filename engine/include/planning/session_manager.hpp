@@ -71,6 +71,11 @@ struct StoreInfo {
   std::uint32_t max_readers = 0;
   std::uint32_t readers_in_use = 0;
   std::vector<ProjectionInfo> projections;
+  // Shared mode (Options::shared_log): the shared log (its connection string
+  // without a password) and the highest shared head this node has seen; the
+  // node's lag is shared_head_sequence - head_sequence. Empty and 0 when embedded.
+  std::string shared_log;
+  std::uint64_t shared_head_sequence = 0;
 };
 
 class SessionManager {
@@ -162,6 +167,14 @@ class SessionManager {
   // Consistent hot copy of the store into the directory `destination` (created if
   // missing, must be empty). `compact` omits free pages.
   Result<void> backup(const std::filesystem::path& destination, bool compact = false) const;
+  // Moves this embedded store onto a shared log (docs/SCALING.md): uploads its
+  // whole log, frames and chain hashes unchanged, into the empty shared log at
+  // `shared_log` (a libpq connection string), in transactions of 1,000 events.
+  // A shared log holding anything but a prefix of this log (what an interrupted
+  // share leaves, which this resumes) is refused: invalid_state. Afterwards open
+  // the store with Options::shared_log to run it as a node. Returns the number
+  // of events uploaded. Fails with invalid_state on a store opened as a node.
+  Result<std::uint64_t> share(std::string_view shared_log);
 
   // --- Export / import (JSON Lines, one event per line; see docs/FORMAT.md).
   Result<std::uint64_t> export_events(std::ostream& out, const EventQuery& query = {}) const;
