@@ -2,6 +2,7 @@
 // one log in a real PostgreSQL server. Each node reads its own writes, follows
 // the others', converges to the same head and projections, and never merges a
 // replica that disagrees with the shared log.
+#include <libpq-fe.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -214,6 +215,82 @@ TEST_CASE("a node whose store was deleted is rebuilt from the shared log on open
   auto report = again->verify();
   REQUIRE(report.has_value());
   CHECK(report->ok());
+}
+
+TEST_CASE("a replica missing events the shared log committed catches up on open") {
+  // What a node killed after the PostgreSQL commit and before its LMDB commit
+  // leaves: a local log that lacks a committed suffix.
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
+  TempDir dir;
+  std::string id;
+  {
+    auto a = open_node(node_options(dir, db, "a"));
+    auto created = a->create(titled("one"));
+    REQUIRE(created.has_value());
+    id = created->id;
+  }
+  std::filesystem::copy(dir.path() / "a", dir.path() / "older");  // the replica at event 1
+  {
+    auto a = open_node(node_options(dir, db, "a"));
+    UpdateRequest u;
+    u.content = "two\n";
+    REQUIRE(a->update(id, u).has_value());
+    u.content = "three\n";
+    REQUIRE(a->update(id, u).has_value());
+  }
+  auto older = open_node(node_options(dir, db, "older"));
+  auto session = older->get(id);
+  REQUIRE(session.has_value());
+  CHECK(session->content == "three\n");
+  CHECK(older->info()->head_sequence == 3);
+  auto report = older->verify();
+  REQUIRE(report.has_value());
+  CHECK(report->ok());
+}
+
+TEST_CASE("a frame or a hash edited by hand in the shared log is refused by a node") {
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
+  TempDir dir;
+  {
+    auto a = open_node(node_options(dir, db, "a"));
+    auto created = a->create(titled("audited"));
+    REQUIRE(created.has_value());
+    UpdateRequest u;
+    u.content = "edited by nobody\n";
+    REQUIRE(a->update(created->id, u).has_value());
+  }
+  // A byte of event 2's frame changed: its checksums fail when a node decodes it.
+  PGconn* conn = PQconnectdb(db.c_str());
+  REQUIRE(PQstatus(conn) == CONNECTION_OK);
+  auto exec = [&](const char* sql) {
+    PGresult* r = PQexec(conn, sql);
+    INFO(PQresultErrorMessage(r));
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+  };
+  exec(
+      "UPDATE planning_log_events SET frame = set_byte(frame, 90, (get_byte(frame, 90) + 1) % 256)"
+      " WHERE sequence = 2");
+  auto frame_edited = SessionManager::open(node_options(dir, db, "b"));
+  REQUIRE_FALSE(frame_edited.has_value());
+  CHECK(frame_edited.error().code == ErrorCode::corruption);
+  CHECK_THAT(frame_edited.error().message, Catch::Contains("event 2"));
+
+  // The frame restored but the hash column changed: it no longer matches the frame.
+  exec(
+      "UPDATE planning_log_events SET frame = set_byte(frame, 90, (get_byte(frame, 90) + 255) % "
+      "256)"
+      " WHERE sequence = 2");
+  exec(
+      "UPDATE planning_log_events SET hash = set_byte(hash, 0, (get_byte(hash, 0) + 1) % 256)"
+      " WHERE sequence = 1");
+  auto hash_edited = SessionManager::open(node_options(dir, db, "c"));
+  REQUIRE_FALSE(hash_edited.has_value());
+  CHECK(hash_edited.error().code == ErrorCode::corruption);
+  CHECK_THAT(hash_edited.error().message, Catch::Contains("event 1"));
+  PQfinish(conn);
 }
 
 TEST_CASE("a replica that disagrees with the shared log is refused, naming the first sequence") {
