@@ -1,7 +1,10 @@
 // planctl in shared mode (docs/SCALING.md, docs/planctl.md): --shared-log and
 // $PLANCTL_SHARED_LOG, `share` moving an embedded store in, `info` reporting
-// the shared head, and two nodes seeing each other's writes.
+// the shared head, two nodes seeing each other's writes, `log --follow` on one
+// node printing what another appends.
 #include <fmt/format.h>
+#include <csignal>
+
 #include <catch2/catch.hpp>
 
 #include "planctl/planctl_runner.hpp"
@@ -85,4 +88,14 @@ TEST_CASE("share moves an embedded store onto an empty shared log, and nodes fol
 
   auto verify = run_planctl({"--db", b, "verify"}, env_b);
   CHECK(verify.code == 0);
+
+  // `log --follow` on node B prints an event node A appends.
+  planctl::test::Background follower({"--db", b, "--json", "log", "--follow"}, env_b);
+  CHECK_THAT(follower.read_until("from b", std::chrono::seconds(20)), Catch::Contains("from b"));
+  REQUIRE(run_planctl(
+              {"--db", a, "--shared-log", url, "update", id, "--description", "followed from a"})
+              .code == 0);
+  CHECK_THAT(follower.read_until("followed from a", std::chrono::seconds(20)),
+             Catch::Contains("followed from a"));
+  CHECK(follower.stop(SIGINT) == 0);
 }

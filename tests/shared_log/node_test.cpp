@@ -376,7 +376,8 @@ struct Ack {
 // A node process: 4 writer threads update the 50 sessions until `deadline`
 // (half with expected_stream_version), appending one line per acknowledged
 // update to `acks`; then waits until it has applied the whole shared log and
-// writes its head to `final_file`. Exits 0, or 1 when it could not open.
+// writes its head and whether verify() passed to `final_file`. Exits 0, or 1 when it could not
+// open.
 [[noreturn]] void run_node(const Options& options, const std::vector<std::string>& sessions,
                            const std::filesystem::path& acks,
                            const std::filesystem::path& final_file,
@@ -429,10 +430,11 @@ struct Ack {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   auto info = store.info();
+  auto report = store.verify();  // this node's projections equal a fresh replay of its log
   std::FILE* fin = std::fopen(final_file.c_str(), "w");
-  if (!info || fin == nullptr) _exit(1);
-  std::fprintf(fin, "%llu %s\n", static_cast<unsigned long long>(info->head_sequence),
-               to_hex(info->head_hash).c_str());
+  if (!info || !report || fin == nullptr) _exit(1);
+  std::fprintf(fin, "%llu %s %s\n", static_cast<unsigned long long>(info->head_sequence),
+               to_hex(info->head_hash).c_str(), report->ok() ? "verified" : "mismatch");
   std::fclose(fin);
   _exit(0);
 }
@@ -505,10 +507,11 @@ void run_three_nodes(std::chrono::seconds length, int kills) {
   for (int n = 0; n < 3; ++n) {
     std::ifstream in(dir.path() / fmt::format("final{}", n));
     std::uint64_t head = 0;
-    std::string hash;
-    in >> head >> hash;
+    std::string hash, verified;
+    in >> head >> hash >> verified;
     CHECK(head == info->head_sequence);
     CHECK(hash == to_hex(info->head_hash));
+    CHECK(verified == "verified");
   }
   // Every acknowledged update is in the log exactly once, at the stream version
   // its writer was told.
