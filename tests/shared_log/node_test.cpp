@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -291,6 +292,37 @@ TEST_CASE("a frame or a hash edited by hand in the shared log is refused by a no
   CHECK(hash_edited.error().code == ErrorCode::corruption);
   CHECK_THAT(hash_edited.error().message, Catch::Contains("event 1"));
   PQfinish(conn);
+}
+
+TEST_CASE(
+    "an export imported into a node goes to the shared log, and another node exports it "
+    "byte for byte") {
+  PLANNING_REQUIRE_POSTGRES();
+  const std::string db = test::process_cluster().create_database();
+  TempDir dir;
+  std::ostringstream exported;
+  {
+    Options embedded;
+    embedded.path = dir.path() / "embedded";
+    auto store = open_node(embedded);
+    auto created = store->create(titled("exported"));
+    REQUIRE(created.has_value());
+    UpdateRequest u;
+    u.content = "moved by export\n";
+    REQUIRE(store->update(created->id, u).has_value());
+    REQUIRE(store->export_events(exported).has_value());
+  }
+  auto a = open_node(node_options(dir, db, "a"));
+  std::istringstream in(exported.str());
+  auto imported = a->import_events(in);
+  INFO((imported ? std::string() : imported.error().message));
+  REQUIRE(imported.has_value());
+  CHECK(*imported == 2);
+  auto b = open_node(node_options(dir, db, "b"));
+  std::ostringstream again;
+  REQUIRE(b->export_events(again).has_value());
+  CHECK(again.str() == exported.str());
+  same_state(*a, *b);
 }
 
 TEST_CASE("a replica that disagrees with the shared log is refused, naming the first sequence") {
