@@ -95,16 +95,11 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
     if (impl_->shared) {
       // As a write (write_path.cpp): hold the shared head, catch up to it; the
       // imported events must then continue it.
-      auto locked = impl_->shared->lock_head();
-      if (!locked) return std::unexpected(locked.error());
-      if (auto pulled = impl_->pull_shared(); !pulled) {
-        impl_->shared->unlock_head();
-        return std::unexpected(pulled.error());
-      }
+      if (auto ready = impl_->lock_and_catch_up(); !ready) return std::unexpected(ready.error());
     }
     try {
       result = impl_->env->write([&](Txn& txn) -> Result<std::uint64_t> {
-        if (published) throw Impl::SharedBehind{};  // a commit redone after a map resize
+        if (published) throw Impl::SharedPublished{};  // a commit redone after a map resize
         committed.clear();
         const detail::LogHead before = impl_->log->head(txn);
         // Recorded events enter through the one write door, which checks each
@@ -139,18 +134,17 @@ Result<std::uint64_t> SessionManager::import_events(std::istream& in) {
         }
         return static_cast<std::uint64_t>(committed.size());
       });
-    } catch (const Impl::SharedBehind&) {
-      if (!published) {
-        impl_->shared->unlock_head();
-        return fail(ErrorCode::conflict,
-                    "another node appended to the shared log meanwhile: the imported events no "
-                    "longer continue its log; nothing was imported");
-      }
+    } catch (const Impl::SharedBehind&) {  // the head lock was lost with its connection
+      impl_->shared->unlock_head();
+      return fail(ErrorCode::conflict,
+                  "another node appended to the shared log meanwhile: the imported events no "
+                  "longer continue its log; nothing was imported");
+    } catch (const Impl::SharedPublished&) {
       // Published, and the local commit was redone: the events arrive from the
       // shared log as recorded ones (with their signals).
       committed.clear();
       auto pulled = impl_->pull_shared();
-      if (!pulled) return std::unexpected(pulled.error());
+      if (!pulled) return std::unexpected(Impl::published_not_applied(pulled.error()));
       result = static_cast<std::uint64_t>(events.size());
     } catch (const Impl::SharedFailed& failed) {
       impl_->shared->unlock_head();

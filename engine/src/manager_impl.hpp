@@ -160,6 +160,14 @@ class SessionManager::Impl {
   struct SharedFailed {
     Error error;
   };
+  // Thrown when a write transaction is redone (a map resize) after its events
+  // were published: they come back from the shared log, never decided again.
+  struct SharedPublished {};
+  // Locks the shared head (SharedLog::lock_head) and applies what other nodes
+  // appended up to it; on failure nothing stays locked. REQUIRES: write_mutex held.
+  Result<void> lock_and_catch_up();
+  // `error` of a local commit that failed after its events were published.
+  static Error published_not_applied(Error error);
   // Connects, checks that the local log is a prefix of the shared one, applies
   // what the local log lacks and starts the follower (not when read-only).
   Result<void> open_shared();

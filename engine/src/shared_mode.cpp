@@ -112,6 +112,24 @@ Result<void> SessionManager::Impl::check_shared_prefix(const detail::LogHead& lo
                   options.path.string(), shared->name(), differs, local.sequence, shared_head));
 }
 
+Result<void> SessionManager::Impl::lock_and_catch_up() {
+  auto locked = shared->lock_head();
+  if (!locked) return std::unexpected(locked.error());
+  if (auto pulled = pull_shared(); !pulled) {
+    shared->unlock_head();
+    return std::unexpected(pulled.error());
+  }
+  return {};
+}
+
+Error SessionManager::Impl::published_not_applied(Error error) {
+  error.message =
+      "the shared log committed this write but this node could not apply it yet (it "
+      "does when it next catches up): " +
+      error.message;
+  return error;
+}
+
 Result<std::uint64_t> SessionManager::Impl::pull_shared() {
   std::uint64_t applied = 0;
   for (;;) {
@@ -210,10 +228,7 @@ void SessionManager::Impl::follow_shared(detail::SharedLog& listener) {
     Result<std::uint64_t> pulled = 0;
     if (woken) {
       std::lock_guard write(write_mutex);
-      pulled = pull_shared();
-      if (pulled) {
-        if (auto head = shared->head()) shared_head_seen = head->sequence;
-      }
+      pulled = pull_shared();  // also records the shared head it reads up to
     }
     const Error* error = !woken ? &woken.error() : !pulled ? &pulled.error() : nullptr;
     if (error != nullptr) {

@@ -37,9 +37,6 @@ constexpr std::chrono::steady_clock::duration kMaxFillWait = std::chrono::millis
 // Thrown out of a group run without nested transactions when an op fails after
 // it began writing: the transaction is aborted and the group redone isolated.
 struct PartialWrite {};
-// Thrown when a write transaction is redone after its events were published to
-// the shared log (shared mode).
-struct PublishedAlready {};
 // Shared mode: how many times a group is decided again because another node
 // appended first (only when the head lock was lost with its connection),
 // before the write fails with `storage`.
@@ -142,16 +139,11 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
       // Hold the shared head while deciding: apply what other nodes appended,
       // then decide against the shared head itself, which cannot move until
       // the publish commits. Nodes take turns at this lock; none is refused.
-      auto locked = shared->lock_head();
-      if (!locked) return fail_all(locked.error());
-      if (auto pulled = pull_shared(); !pulled) {
-        shared->unlock_head();
-        return fail_all(pulled.error());
-      }
+      if (auto ready = lock_and_catch_up(); !ready) return fail_all(ready.error());
     }
     try {
       env->write([&](Txn& txn) {
-        if (published) throw PublishedAlready{};
+        if (published) throw SharedPublished{};
         for (PendingWrite* w : writes) {  // the body re-runs after a map resize
           w->result = fail(ErrorCode::storage, "operation not run");
           w->event.reset();
@@ -184,38 +176,27 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
       if (shared) shared->unlock_head();
       isolated = true;  // nothing was committed; redo with a nested txn per op
     } catch (const SharedBehind&) {
-      // Decided against an old head: apply what the other nodes appended,
-      // then decide the whole group again.
+      // Decided against an old head (the lock was lost with its connection):
+      // the next round locks again, catches up and decides the group again.
       if (++behind > kMaxSharedRetries) {
         return fail_all(Error{ErrorCode::storage,
                               fmt::format("shared log {}: other nodes appended first {} times in "
                                           "a row; nothing of this write was appended",
                                           shared->name(), behind - 1)});
       }
-      if (auto pulled = pull_shared(); !pulled) return fail_all(pulled.error());
     } catch (const SharedFailed& failed) {
       shared->unlock_head();
       return fail_all(failed.error);  // nothing appended anywhere
-    } catch (const PublishedAlready&) {
+    } catch (const SharedPublished&) {
       // The results decided before stand; the events arrive as recorded ones
       // (and queue their signals).
-      if (auto pulled = pull_shared(); !pulled) {
-        return fail_all(Error{pulled.error().code,
-                              "the shared log committed this write but this node could not "
-                              "apply it yet (it does when it next catches up): " +
-                                  pulled.error().message});
-      }
+      if (auto pulled = pull_shared(); !pulled)
+        return fail_all(published_not_applied(pulled.error()));
       return {};
     } catch (...) {
       if (shared) shared->unlock_head();
-      Error error = detail::translate_exception(std::current_exception());
-      if (published) {
-        error.message =
-            "the shared log committed this write but this node could not apply it "
-            "yet (it does when it next catches up): " +
-            error.message;
-      }
-      return fail_all(error);
+      const Error error = detail::translate_exception(std::current_exception());
+      return fail_all(published ? published_not_applied(error) : error);
     }
   }
   for (PendingWrite* w : writes) {

@@ -111,6 +111,19 @@ Result<std::string> describe(std::string_view conninfo) {
   return name.empty() ? std::string("(libpq defaults)") : name;
 }
 
+// The head row's sequence and hash from columns 0 and 1 of `rows`' only row.
+Result<LogHead> parse_head(const PGresult* rows, const std::string& name) {
+  if (PQntuples(rows) != 1 || PQgetlength(rows, 0, 0) != 8 || PQgetlength(rows, 0, 1) != 32) {
+    return std::unexpected(
+        Error{ErrorCode::corruption,
+              fmt::format("shared log {}: the head row is missing or malformed", name)});
+  }
+  LogHead head;
+  head.sequence = read_be(PQgetvalue(rows, 0, 0), 8);
+  std::memcpy(head.hash.data(), PQgetvalue(rows, 0, 1), 32);
+  return head;
+}
+
 }  // namespace
 
 struct SharedLog::Connection {
@@ -190,39 +203,49 @@ Result<std::unique_ptr<SharedLog>> SharedLog::open(std::string_view conninfo) {
       c->conn, [](void*, const char*) {}, nullptr);
 
   // The schema, created once: the advisory lock serializes nodes starting together.
-  auto step = [&](std::string_view what, const char* sql, Params* params = nullptr,
-                  ExecStatusType expected = PGRES_COMMAND_OK) -> Result<PgResult> {
-    auto r = c->exec(what, sql, params, expected);
-    if (!r) c->rollback();
-    return r;
+  const std::string before_check[] = {
+      "BEGIN", fmt::format("SELECT pg_advisory_xact_lock({})", kSchemaLockKey),
+      "CREATE TABLE IF NOT EXISTS planning_log_meta (key text PRIMARY KEY, value text NOT NULL)",
+      fmt::format("INSERT INTO planning_log_meta (key, value) VALUES ('schema_version', '{}')"
+                  " ON CONFLICT (key) DO NOTHING",
+                  kSharedLogSchemaVersion)};
+  const std::string after_check[] = {
+      "CREATE TABLE IF NOT EXISTS planning_log_head ("
+      " singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),"
+      " sequence bigint NOT NULL CHECK (sequence >= 0),"
+      " hash bytea NOT NULL CHECK (octet_length(hash) = 32))",
+      "CREATE TABLE IF NOT EXISTS planning_log_events ("
+      " sequence bigint PRIMARY KEY CHECK (sequence > 0),"
+      " session_id text NOT NULL,"
+      " stream_version integer NOT NULL CHECK (stream_version > 0),"
+      " type text NOT NULL,"
+      " hash bytea NOT NULL CHECK (octet_length(hash) = 32),"
+      " frame bytea NOT NULL,"
+      " UNIQUE (session_id, stream_version))",
+      "INSERT INTO planning_log_head (singleton, sequence, hash)"
+      " VALUES (true, 0, decode(repeat('00', 32), 'hex')) ON CONFLICT (singleton) DO NOTHING",
+      "COMMIT"};
+  // Each statement returns rows (the lock) or none; either is success.
+  auto run_all = [&](std::span<const std::string> statements) -> Result<void> {
+    for (const std::string& sql : statements) {
+      PgResult r{PQexec(c->conn, sql.c_str())};
+      const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        Error e = c->error("creating the schema", r.get());
+        c->rollback();
+        return std::unexpected(e);
+      }
+    }
+    return {};
   };
-  if (auto r = step("creating the schema", "BEGIN"); !r) return std::unexpected(r.error());
-  Params lock;
-  lock.int8(static_cast<std::uint64_t>(kSchemaLockKey));
-  if (auto r =
-          step("creating the schema", "SELECT pg_advisory_xact_lock($1)", &lock, PGRES_TUPLES_OK);
-      !r) {
-    return std::unexpected(r.error());
+  if (auto done = run_all(before_check); !done) return std::unexpected(done.error());
+  auto stored = c->exec("reading the schema version",
+                        "SELECT value FROM planning_log_meta WHERE key = 'schema_version'", nullptr,
+                        PGRES_TUPLES_OK);
+  if (!stored) {
+    c->rollback();
+    return std::unexpected(stored.error());
   }
-  if (auto r = step("creating the schema",
-                    "CREATE TABLE IF NOT EXISTS planning_log_meta ("
-                    " key text PRIMARY KEY, value text NOT NULL)");
-      !r) {
-    return std::unexpected(r.error());
-  }
-  Params version;
-  version.text(std::to_string(kSharedLogSchemaVersion));
-  if (auto r = step("creating the schema",
-                    "INSERT INTO planning_log_meta (key, value) VALUES ('schema_version', $1)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    &version);
-      !r) {
-    return std::unexpected(r.error());
-  }
-  auto stored = step("reading the schema version",
-                     "SELECT value FROM planning_log_meta WHERE key = 'schema_version'", nullptr,
-                     PGRES_TUPLES_OK);
-  if (!stored) return std::unexpected(stored.error());
   const std::string stored_version =
       PQntuples(stored->get()) == 1
           ? std::string(PQgetvalue(stored->get(), 0, 0), PQgetlength(stored->get(), 0, 0))
@@ -234,36 +257,7 @@ Result<std::unique_ptr<SharedLog>> SharedLog::open(std::string_view conninfo) {
               fmt::format("shared log {}: schema version {}; this build reads version {}", *name,
                           stored_version, kSharedLogSchemaVersion)});
   }
-  if (auto r = step("creating the schema",
-                    "CREATE TABLE IF NOT EXISTS planning_log_head ("
-                    " singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),"
-                    " sequence bigint NOT NULL CHECK (sequence >= 0),"
-                    " hash bytea NOT NULL CHECK (octet_length(hash) = 32))");
-      !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = step("creating the schema",
-                    "CREATE TABLE IF NOT EXISTS planning_log_events ("
-                    " sequence bigint PRIMARY KEY CHECK (sequence > 0),"
-                    " session_id text NOT NULL,"
-                    " stream_version integer NOT NULL CHECK (stream_version > 0),"
-                    " type text NOT NULL,"
-                    " hash bytea NOT NULL CHECK (octet_length(hash) = 32),"
-                    " frame bytea NOT NULL,"
-                    " UNIQUE (session_id, stream_version))");
-      !r) {
-    return std::unexpected(r.error());
-  }
-  Params empty_head;
-  empty_head.bytea(std::string(sizeof(Hash256), '\0'));
-  if (auto r = step("creating the schema",
-                    "INSERT INTO planning_log_head (singleton, sequence, hash) VALUES (true, 0, $1)"
-                    " ON CONFLICT (singleton) DO NOTHING",
-                    &empty_head);
-      !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = step("creating the schema", "COMMIT"); !r) return std::unexpected(r.error());
+  if (auto done = run_all(after_check); !done) return std::unexpected(done.error());
   return std::unique_ptr<SharedLog>(new SharedLog(std::move(c), *name));
 }
 
@@ -276,20 +270,14 @@ Result<LogHead> SharedLog::head() {
                   nullptr, PGRES_TUPLES_OK);
   if (!r) return std::unexpected(r.error());
   PGresult* rows = r->get();
-  if (PQntuples(rows) != 1 || PQgetlength(rows, 0, 0) != 8 || PQgetlength(rows, 0, 1) != 32) {
-    return std::unexpected(
-        Error{ErrorCode::corruption,
-              fmt::format("shared log {}: the head row is missing or malformed", name_)});
-  }
-  LogHead head;
-  head.sequence = read_be(PQgetvalue(rows, 0, 0), 8);
-  std::memcpy(head.hash.data(), PQgetvalue(rows, 0, 1), 32);
+  auto head = parse_head(rows, name_);
+  if (!head) return head;
   const std::uint64_t last = PQgetisnull(rows, 0, 2) ? 0 : read_be(PQgetvalue(rows, 0, 2), 8);
-  if (last != head.sequence) {
+  if (last != head->sequence) {
     return std::unexpected(Error{
         ErrorCode::corruption,
         fmt::format("shared log {}: the head row says sequence {} but the last stored event is {}",
-                    name_, head.sequence, last)});
+                    name_, head->sequence, last)});
   }
   return head;
 }
@@ -309,13 +297,9 @@ Result<LogHead> SharedLog::lock_head() {
       c.exec("locking the head", "SELECT sequence, hash FROM planning_log_head FOR UPDATE", nullptr,
              PGRES_TUPLES_OK);
   if (!locked) return fail(locked.error());
-  PGresult* row = locked->get();
-  if (PQntuples(row) != 1 || PQgetlength(row, 0, 0) != 8 || PQgetlength(row, 0, 1) != 32) {
-    return fail(Error{ErrorCode::corruption,
-                      fmt::format("shared log {}: the head row is missing or malformed", name_)});
-  }
-  c.locked_head.sequence = read_be(PQgetvalue(row, 0, 0), 8);
-  std::memcpy(c.locked_head.hash.data(), PQgetvalue(row, 0, 1), 32);
+  auto head = parse_head(locked->get(), name_);
+  if (!head) return fail(head.error());
+  c.locked_head = *head;
   c.head_locked = true;
   return c.locked_head;
 }
