@@ -126,7 +126,7 @@ Result<void> SessionManager::Impl::commit_group(const std::vector<PendingWrite*>
   // commit redone after that (a map resize) must not decide them again: the
   // events come back from the shared log as recorded ones instead.
   bool published = false;
-  int behind = 0;  // times another node appended first
+  int behind = 0;  // times another node appended first (a lost head lock)
   auto fail_all = [&](const Error& error) -> Result<void> {
     for (PendingWrite* w : writes) {
       w->result = std::unexpected(error);
