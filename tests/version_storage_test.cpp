@@ -161,8 +161,8 @@ Event update_event(const std::string& content) {
 // Supplies `text` as the content of event 5, stored at depth 0.
 struct FixedBase : detail::ContentSource {
   explicit FixedBase(std::string text) : text(std::move(text)) {}
-  Result<std::string> base_content(std::string_view, std::uint64_t seq,
-                                   std::uint32_t depth) override {
+  Result<std::string_view> base_content(std::string_view, std::uint64_t seq,
+                                        std::uint32_t depth) override {
     if (seq != 5 || depth != 0) return fail(ErrorCode::corruption, "no such base");
     return text;
   }

@@ -308,6 +308,7 @@ Result<std::vector<Version>> SessionManager::Impl::versions(const Txn& txn,
   // content just resolved (its base), not to a chain from the keyframe.
   detail::ContentResolver resolver(*log);
   std::optional<Error> failed;
+  std::uint64_t previous_content_seq = 0;
   detail::kv_scan_prefix(
       txn, env->dbi(txn, detail::VersionsDatabases::records), session.id,
       [&](std::string_view key, std::string_view value) {
@@ -321,6 +322,14 @@ Result<std::vector<Version>> SessionManager::Impl::versions(const Txn& txn,
           return false;
         }
         detail::VersionRecord record = detail::decode_version(value);
+        // A version that changed no content (title, metadata) shares its
+        // predecessor's content event: copied, not decoded again.
+        if (!out.empty() && record.content_seq == previous_content_seq) {
+          std::string same = out.back().content;
+          out.push_back(make_version(session, number, std::move(record), std::move(same)));
+          return number < session.current_version;
+        }
+        previous_content_seq = record.content_seq;
         auto content = resolver.content(txn, record.content_seq);
         if (!content) {
           failed = content.error();

@@ -54,8 +54,9 @@ Result<std::string> ContentResolver::content(const Txn& txn, std::uint64_t seque
   return std::move(*const_cast<std::string*>(text));  // `event` is ours and dies here
 }
 
-Result<std::string> ContentResolver::base_content(std::string_view session_id,
-                                                  std::uint64_t base_seq, std::uint32_t depth) {
+Result<std::string_view> ContentResolver::base_content(std::string_view session_id,
+                                                       std::uint64_t base_seq,
+                                                       std::uint32_t depth) {
   // Invariant: only reached through decode(), which set txn_.
   if (txn_ == nullptr) return corrupt(base_seq, "content resolved outside a transaction");
   if (const Entry* hit = cached(session_id, base_seq)) {
@@ -63,7 +64,7 @@ Result<std::string> ContentResolver::base_content(std::string_view session_id,
       return corrupt(base_seq, fmt::format("content stored at delta depth {}, expected {}",
                                            hit->depth, depth));
     }
-    return hit->content;
+    return std::string_view(hit->content);
   }
   auto frame = log_.frame(*txn_, base_seq);
   if (!frame) return corrupt(base_seq, "is missing from the log");
@@ -81,7 +82,9 @@ Result<std::string> ContentResolver::base_content(std::string_view session_id,
                                          decoded->stored->depth, depth));
   }
   remember(decoded->event, depth);
-  return *content_of(decoded->event);
+  if (const Entry* kept = cached(session_id, base_seq)) return std::string_view(kept->content);
+  uncached_ = std::move(*const_cast<std::string*>(content_of(decoded->event)));
+  return std::string_view(uncached_);
 }
 
 const ContentResolver::Entry* ContentResolver::cached(std::string_view session_id,
@@ -96,15 +99,20 @@ void ContentResolver::remember(const Event& event, std::uint32_t depth) {
   const std::string* text = content_of(event);
   if (text == nullptr || text->size() > cache_bytes_) return;
   if (auto it = by_session_.find(event.session_id); it != by_session_.end()) {
-    if (it->second->sequence > event.sequence) return;  // keep the later content
-    bytes_ -= it->second->content.size();
-    auto node = it->second;
-    by_session_.erase(it);
-    lru_.erase(node);
+    Entry& entry = *it->second;
+    if (entry.sequence > event.sequence) return;  // keep the later content
+    // Replaced in place: the entry's buffer is reused (one session read in
+    // order assigns its text here once per version, without allocating).
+    bytes_ = bytes_ - entry.content.size() + text->size();
+    entry.sequence = event.sequence;
+    entry.depth = depth;
+    entry.content.assign(*text);
+    lru_.splice(lru_.begin(), lru_, it->second);
+  } else {
+    lru_.push_front(Entry{event.session_id, event.sequence, depth, *text});
+    by_session_.emplace(lru_.front().session_id, lru_.begin());
+    bytes_ += text->size();
   }
-  lru_.push_front(Entry{event.session_id, event.sequence, depth, *text});
-  by_session_.emplace(lru_.front().session_id, lru_.begin());
-  bytes_ += text->size();
   while (bytes_ > cache_bytes_ && !lru_.empty()) {
     bytes_ -= lru_.back().content.size();
     by_session_.erase(lru_.back().session_id);

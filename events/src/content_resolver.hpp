@@ -41,8 +41,8 @@ class ContentResolver final : public ContentSource {
   Result<std::string> content(const Txn& txn, std::uint64_t sequence);
 
   // ContentSource. REQUIRES: called from inside decode / read / content.
-  Result<std::string> base_content(std::string_view session_id, std::uint64_t base_seq,
-                                   std::uint32_t depth) override;
+  Result<std::string_view> base_content(std::string_view session_id, std::uint64_t base_seq,
+                                        std::uint32_t depth) override;
 
  private:
   struct Entry {
@@ -60,6 +60,7 @@ class ContentResolver final : public ContentSource {
   std::list<Entry> lru_;      // most recently used first
   std::unordered_map<std::string_view, std::list<Entry>::iterator> by_session_;
   std::size_t bytes_ = 0;
+  std::string uncached_;  // a base too large for the cache, while its delta is applied
 };
 
 }  // namespace planning::detail

@@ -417,7 +417,7 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
       if (auto ok = stored_is_canonical(); !ok) return std::unexpected(ok.error());
       if (mode != ContentMode::describe) *content = std::string(stored.body);
     } else if (mode != ContentMode::describe) {
-      std::string base;
+      std::string_view base;
       if (stored.kind == ContentKind::delta) {
         if (source == nullptr) {
           return corrupt(sequence, "content is a delta and no base was supplied");
@@ -428,7 +428,7 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
                                        std::to_string(stored.base_seq) + ": " +
                                        resolved.error().message);
         }
-        base = std::move(*resolved);
+        base = *resolved;
       }
       std::string text = load_content(stored, base);
       if (mode == ContentMode::checked) {

@@ -62,9 +62,11 @@ class ContentSource {
   virtual ~ContentSource() = default;
   // The content of session `session_id` as set by its content event `base_seq`,
   // which must be stored at delta depth `depth`. An error (corruption naming
-  // base_seq) fails the decode of the delta.
-  virtual Result<std::string> base_content(std::string_view session_id, std::uint64_t base_seq,
-                                           std::uint32_t depth) = 0;
+  // base_seq) fails the decode of the delta. The view stays valid until the
+  // source is called again or destroyed (the decoder applies the delta to it
+  // before either).
+  virtual Result<std::string_view> base_content(std::string_view session_id, std::uint64_t base_seq,
+                                                std::uint32_t depth) = 0;
 };
 
 // Decodes and checks a frame stored under key `sequence`; the event carries its

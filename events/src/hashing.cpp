@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -13,6 +14,22 @@ std::uint64_t checksum64(std::string_view bytes) noexcept {
 }
 
 std::uint64_t checksum64(std::initializer_list<std::string_view> parts) {
+  // XXH3's streaming state costs ~1,500 instructions to reset, feed and finish
+  // however small its input (measured with callgrind on get_versions): a small
+  // input is copied into one buffer and hashed in one call instead. Both give
+  // the same value (XXH3 of the concatenation).
+  constexpr std::size_t kOneShotBytes = 16 * 1024;
+  std::size_t total = 0;
+  for (std::string_view part : parts) total += part.size();
+  if (total <= kOneShotBytes) {
+    thread_local char buffer[kOneShotBytes];
+    std::size_t at = 0;
+    for (std::string_view part : parts) {
+      if (!part.empty()) std::memcpy(buffer + at, part.data(), part.size());
+      at += part.size();
+    }
+    return XXH3_64bits(buffer, total);
+  }
   struct StateFree {
     void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
   };

@@ -167,7 +167,8 @@ std::vector<Golden> golden_set() {
 // Supplies the base of the golden delta.
 struct GoldenBase : detail::ContentSource {
   explicit GoldenBase(std::string text) : text(std::move(text)) {}
-  Result<std::string> base_content(std::string_view, std::uint64_t seq, std::uint32_t depth) override {
+  Result<std::string_view> base_content(std::string_view, std::uint64_t seq,
+                                        std::uint32_t depth) override {
     if (seq != kBaseSeq || depth != 0) return fail(ErrorCode::corruption, "unexpected base");
     return text;
   }
