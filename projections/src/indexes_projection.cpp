@@ -130,25 +130,13 @@ class IndexesProjection final : public StoredProjection {
     return decode_fields(*bytes);
   }
 
-  // The indexed fields after `event`, from those before it.
+  // The indexed fields after `event`, from those before it: IndexedFields has
+  // Session's names for the fields it keeps, so fold_into moves them.
   static std::optional<IndexedFields> next(const std::optional<IndexedFields>& old,
                                            const Event& event) {
-    std::optional<Session> partial;
-    if (old) {
-      Session s;
-      s.id = event.session_id;
-      s.status = old->status;
-      s.created_at = old->created_at;
-      s.updated_at = old->updated_at;
-      s.repository_path = old->repository_path;
-      s.repository_url = old->repository_url;
-      s.project_id = old->project_id;
-      partial = std::move(s);
-    }
-    fold(partial, event);
-    if (!partial) return std::nullopt;
-    return IndexedFields{partial->status,          partial->created_at,     partial->updated_at,
-                         partial->repository_path, partial->repository_url, partial->project_id};
+    std::optional<IndexedFields> now = old;
+    fold_into(now, event);
+    return now;
   }
 
   // Moves the session's entries from `old` to `now` (either may be absent).

@@ -6,13 +6,6 @@ namespace planning::detail {
 
 namespace {
 
-nlohmann::json parse_metadata_or_empty(const std::string& text) {
-  // Events are validated before they are written; a malformed value can only come
-  // from a damaged store, where an empty object keeps the fold total.
-  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_object() ? parsed : nlohmann::json::object();
-}
-
 std::unexpected<Error> transition_error(Status from, Status to) {
   return fail(ErrorCode::invalid_transition,
               fmt::format("cannot change status from {} to {}", to_string(from), to_string(to)));
@@ -25,6 +18,13 @@ std::unexpected<Error> state_error(const Session& s, std::string_view operation)
 }
 
 }  // namespace
+
+nlohmann::json parse_metadata_or_empty(const std::string& text) {
+  // Events are validated before they are written; a malformed value can only come
+  // from a damaged store, where an empty object keeps the fold total.
+  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_object() ? parsed : nlohmann::json::object();
+}
 
 bool is_activity(EventType type) noexcept {
   switch (type) {
@@ -49,74 +49,7 @@ std::uint32_t version_made_by(const Event& event) noexcept {
   return 0;
 }
 
-void fold(std::optional<Session>& state, const Event& event) {
-  if (event.type == EventType::session_removed) {
-    state.reset();
-    return;
-  }
-  if (const auto* c = std::get_if<SessionCreated>(&event.payload)) {
-    Session s;
-    s.id = event.session_id;
-    s.title = c->title;
-    s.description = c->description;
-    s.repository_path = c->repository_path;
-    s.repository_url = c->repository_url;
-    s.working_directory = c->working_directory;
-    s.metadata = parse_metadata_or_empty(c->metadata_json);
-    if (c->initial_content) {
-      s.content = *c->initial_content;
-      s.current_version = 1;
-    }
-    s.created_at = event.timestamp;
-    s.created_by = event.actor;
-    state = std::move(s);
-  }
-  if (!state) return;
-  Session& s = *state;
-
-  std::visit(
-      [&](const auto& p) {
-        using T = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, SessionUpdated>) {
-          if (p.title) s.title = *p.title;
-          if (p.description) s.description = *p.description;
-          if (p.repository_path) s.repository_path = *p.repository_path;
-          if (p.repository_url) s.repository_url = *p.repository_url;
-          if (p.working_directory) s.working_directory = *p.working_directory;
-          if (p.metadata_json) s.metadata = parse_metadata_or_empty(*p.metadata_json);
-          if (p.content) s.content = *p.content;
-          if (p.version_number != 0) s.current_version = p.version_number;
-        } else if constexpr (std::is_same_v<T, SessionPaused>) {
-          s.status = Status::paused;
-          s.pause_reason = p.reason;
-          s.paused_at = event.timestamp;
-        } else if constexpr (std::is_same_v<T, SessionResumed>) {
-          s.status = Status::active;
-          s.pause_reason.clear();
-          s.paused_at.reset();
-        } else if constexpr (std::is_same_v<T, SessionConverted>) {
-          s.status = Status::converted;
-          s.project_id = p.project_id;
-          s.work_item_ids = p.work_item_ids;
-          s.converted_by = event.actor;
-          s.converted_at = event.timestamp;
-        } else if constexpr (std::is_same_v<T, SessionArchived>) {
-          s.status = Status::archived;
-          s.archived_at = event.timestamp;
-        } else if constexpr (std::is_same_v<T, VersionRestored>) {
-          s.content = p.content;
-          s.current_version = p.version_number;
-        } else if constexpr (std::is_same_v<T, VersionCreated>) {
-          s.current_version = p.version_number;
-        }
-      },
-      event.payload);
-
-  s.updated_at = event.timestamp;
-  s.updated_by = event.actor;
-  if (is_activity(event.type)) s.last_activity_at = event.timestamp;
-  s.stream_version = event.stream_version;
-}
+void fold(std::optional<Session>& state, const Event& event) { fold_into(state, event); }
 
 Result<void> check_event(const std::optional<Session>& state, const Event& event) {
   if (event.type == EventType::session_created) {

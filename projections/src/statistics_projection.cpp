@@ -111,27 +111,29 @@ class StatisticsProjection final : public StoredProjection {
     return decode<Contribution>(*bytes, [](auto& ar, auto& v) { contribution_fields(ar, v); });
   }
 
+  // What the statistics count of a session, by Session's names (fold_into).
+  struct Counted {
+    Status status = Status::active;
+    std::uint32_t current_version = 0;
+    bool has_content = false;
+  };
+
   // The session's contribution after `event`, from the one before it (absent:
   // no session yet, or removed); moves `counters` from one to the other.
   static std::optional<Contribution> next(Counters& counters,
                                           const std::optional<Contribution>& old,
                                           const Event& event) {
-    std::optional<Session> partial;
+    std::optional<Counted> partial;
     if (old) {
       add(counters, *old, -1);
-      Session s;
-      s.id = event.session_id;
-      s.status = old->status;
-      s.current_version = old->versions;
-      if (old->has_content) s.content = "x";  // only emptiness matters here
-      partial = std::move(s);
+      partial = Counted{old->status, old->versions, old->has_content};
     }
-    fold(partial, event);
+    fold_into(partial, event);
     if (!partial) {
       counters.removed += 1;
       return std::nullopt;
     }
-    const Contribution now{partial->status, partial->current_version, !partial->content.empty()};
+    const Contribution now{partial->status, partial->current_version, partial->has_content};
     add(counters, now, +1);
     return now;
   }
