@@ -100,6 +100,13 @@ TEST_CASE("decoding ahead hands over every event once, in log order, as events()
     CHECK(got == std::vector<Event>(expected.begin() + 300, expected.end()));
     CHECK(decoded.finished());
   }
+  SECTION("with a cache that holds two sessions' content of the seven (evicting every event)") {
+    // Each session's text is ~330 bytes: the resolver keeps two, evicts the
+    // least recently used and decodes the others' bases from the log again.
+    DecodeAhead decoded(*open.env, *open.log, 0, head, {}, 700);
+    CHECK(take_all(decoded) == expected);
+    CHECK(decoded.finished());
+  }
   SECTION("only the sessions a filter accepts") {
     const std::set<std::string> chosen = {expected[0].session_id, expected[3].session_id};
     DecodeAhead decoded(

@@ -92,14 +92,23 @@ const ContentResolver::Entry* ContentResolver::cached(std::string_view session_i
   auto it = by_session_.find(session_id);
   if (it == by_session_.end() || it->second->sequence != sequence) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
+  recent_ = it->second;
   return &*it->second;
+}
+
+std::optional<std::list<ContentResolver::Entry>::iterator> ContentResolver::entry_of(
+    std::string_view session_id) {
+  if (recent_ && (*recent_)->session_id == session_id) return recent_;
+  auto it = by_session_.find(session_id);
+  if (it == by_session_.end()) return std::nullopt;
+  return it->second;
 }
 
 void ContentResolver::remember(const Event& event, std::uint32_t depth) {
   const std::string* text = content_of(event);
   if (text == nullptr || text->size() > cache_bytes_) return;
-  if (auto it = by_session_.find(event.session_id); it != by_session_.end()) {
-    Entry& entry = *it->second;
+  if (auto found = entry_of(event.session_id)) {
+    Entry& entry = **found;
     if (entry.sequence > event.sequence) return;  // keep the later content
     // Replaced in place: the entry's buffer is reused (one session read in
     // order assigns its text here once per version, without allocating).
@@ -107,13 +116,15 @@ void ContentResolver::remember(const Event& event, std::uint32_t depth) {
     entry.sequence = event.sequence;
     entry.depth = depth;
     entry.content.assign(*text);
-    lru_.splice(lru_.begin(), lru_, it->second);
+    lru_.splice(lru_.begin(), lru_, *found);
   } else {
     lru_.push_front(Entry{event.session_id, event.sequence, depth, *text});
     by_session_.emplace(lru_.front().session_id, lru_.begin());
     bytes_ += text->size();
   }
+  recent_ = lru_.begin();
   while (bytes_ > cache_bytes_ && !lru_.empty()) {
+    if (recent_ && *recent_ == std::prev(lru_.end())) recent_.reset();
     bytes_ -= lru_.back().content.size();
     by_session_.erase(lru_.back().session_id);
     lru_.pop_back();

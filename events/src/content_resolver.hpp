@@ -53,6 +53,7 @@ class ContentResolver final : public ContentSource {
   };
   void remember(const Event& event, std::uint32_t depth);
   const Entry* cached(std::string_view session_id, std::uint64_t sequence);
+  std::optional<std::list<Entry>::iterator> entry_of(std::string_view session_id);
 
   const EventLog& log_;
   const std::size_t cache_bytes_;
@@ -61,6 +62,9 @@ class ContentResolver final : public ContentSource {
   std::unordered_map<std::string_view, std::list<Entry>::iterator> by_session_;
   std::size_t bytes_ = 0;
   std::string uncached_;  // a base too large for the cache, while its delta is applied
+  // The entry the last lookup found: decoding a delta finds its session's entry
+  // as the base, then remembers the result in that same entry (one hash lookup).
+  std::optional<std::list<Entry>::iterator> recent_;
 };
 
 }  // namespace planning::detail
