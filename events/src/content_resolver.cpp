@@ -89,45 +89,51 @@ Result<std::string_view> ContentResolver::base_content(std::string_view session_
 
 const ContentResolver::Entry* ContentResolver::cached(std::string_view session_id,
                                                       std::uint64_t sequence) {
-  auto it = by_session_.find(session_id);
-  if (it == by_session_.end() || it->second->sequence != sequence) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  recent_ = it->second;
-  return &*it->second;
+  Entry* entry = entry_of(session_id);
+  if (entry == nullptr || entry->sequence != sequence) return nullptr;
+  recent_ = entry;
+  return entry;
 }
 
-std::optional<std::list<ContentResolver::Entry>::iterator> ContentResolver::entry_of(
-    std::string_view session_id) {
-  if (recent_ && (*recent_)->session_id == session_id) return recent_;
+ContentResolver::Entry* ContentResolver::entry_of(std::string_view session_id) {
+  if (recent_ != nullptr && recent_->session_id == session_id) return recent_;
   auto it = by_session_.find(session_id);
-  if (it == by_session_.end()) return std::nullopt;
-  return it->second;
+  return it == by_session_.end() ? nullptr : it->second;
 }
 
 void ContentResolver::remember(const Event& event, std::uint32_t depth) {
   const std::string* text = content_of(event);
   if (text == nullptr || text->size() > cache_bytes_) return;
-  if (auto found = entry_of(event.session_id)) {
-    Entry& entry = **found;
-    if (entry.sequence > event.sequence) return;  // keep the later content
+  Entry* entry = entry_of(event.session_id);
+  if (entry != nullptr) {
+    if (entry->sequence > event.sequence) return;  // keep the later content
     // Replaced in place: the entry's buffer is reused (one session read in
     // order assigns its text here once per version, without allocating).
-    bytes_ = bytes_ - entry.content.size() + text->size();
-    entry.sequence = event.sequence;
-    entry.depth = depth;
-    entry.content.assign(*text);
-    lru_.splice(lru_.begin(), lru_, *found);
+    bytes_ = bytes_ - entry->content.size() + text->size();
+    entry->sequence = event.sequence;
+    entry->depth = depth;
+    entry->content.assign(*text);
   } else {
-    lru_.push_front(Entry{event.session_id, event.sequence, depth, *text});
-    by_session_.emplace(lru_.front().session_id, lru_.begin());
+    auto fresh = std::make_unique<Entry>(Entry{event.session_id, event.sequence, depth, *text});
+    entry = fresh.get();
+    entries_.push_back(std::move(fresh));
+    by_session_.emplace(entry->session_id, entry);
     bytes_ += text->size();
   }
-  recent_ = lru_.begin();
-  while (bytes_ > cache_bytes_ && !lru_.empty()) {
-    if (recent_ && *recent_ == std::prev(lru_.end())) recent_.reset();
-    bytes_ -= lru_.back().content.size();
-    by_session_.erase(lru_.back().session_id);
-    lru_.pop_back();
+  recent_ = entry;
+  evict(entry);
+}
+
+void ContentResolver::evict(Entry* keep) {
+  while (bytes_ > cache_bytes_ && entries_.size() > 1) {
+    std::size_t at = victims_() % entries_.size();
+    if (entries_[at].get() == keep) at = (at + 1) % entries_.size();
+    Entry* victim = entries_[at].get();
+    if (victim == recent_) recent_ = nullptr;
+    bytes_ -= victim->content.size();
+    by_session_.erase(victim->session_id);
+    std::swap(entries_[at], entries_.back());
+    entries_.pop_back();  // frees the victim
   }
 }
 

@@ -6,14 +6,21 @@
 // latest content it resolved (the base of that session's next delta in a
 // sequential replay), bounded in bytes, so a replay of any length keeps memory
 // bounded. The log is immutable, so the cache stays valid across transactions.
+// When full it evicts an entry at random, not the least recently used: a
+// replay visits its sessions round-robin, and with more sessions than fit,
+// LRU would evict every entry just before it is needed (no hits at all, and
+// each miss decodes a delta chain from its keyframe); random eviction keeps
+// about the fraction that fits.
 #pragma once
 
 #include <cstdint>
-#include <list>
+#include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <planning/events.hpp>
 
@@ -53,18 +60,20 @@ class ContentResolver final : public ContentSource {
   };
   void remember(const Event& event, std::uint32_t depth);
   const Entry* cached(std::string_view session_id, std::uint64_t sequence);
-  std::optional<std::list<Entry>::iterator> entry_of(std::string_view session_id);
+  Entry* entry_of(std::string_view session_id);
+  void evict(Entry* keep);
 
   const EventLog& log_;
   const std::size_t cache_bytes_;
   const Txn* txn_ = nullptr;  // the transaction of the call in progress
-  std::list<Entry> lru_;      // most recently used first
-  std::unordered_map<std::string_view, std::list<Entry>::iterator> by_session_;
+  std::vector<std::unique_ptr<Entry>> entries_;  // in no order
+  std::unordered_map<std::string_view, Entry*> by_session_;
   std::size_t bytes_ = 0;
-  std::string uncached_;  // a base too large for the cache, while its delta is applied
+  std::minstd_rand victims_;  // default seed: a replay evicts the same way every time
+  std::string uncached_;      // a base too large for the cache, while its delta is applied
   // The entry the last lookup found: decoding a delta finds its session's entry
   // as the base, then remembers the result in that same entry (one hash lookup).
-  std::optional<std::list<Entry>::iterator> recent_;
+  Entry* recent_ = nullptr;
 };
 
 }  // namespace planning::detail

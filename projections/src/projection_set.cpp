@@ -224,7 +224,8 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
   *reached = last;
 }
 
-void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress) {
+void ProjectionSet::catch_up(std::size_t batch, std::size_t cache_bytes,
+                             const ProgressCallback& progress) {
   // Reset what must start over.
   env_.write([&](Txn& txn) {
     for (const auto& p : projections_) {
@@ -244,7 +245,7 @@ void ProjectionSet::catch_up(std::size_t batch, const ProgressCallback& progress
     const std::uint64_t from = env_.read([&](const Txn& txn) { return lowest_checkpoint(txn); });
     if (from >= head) break;
     // Decoding runs ahead on a thread of its own, applying on this one.
-    DecodeAhead decoded(env_, log_, from, head, {}, ContentResolver::kDefaultCacheBytes);
+    DecodeAhead decoded(env_, log_, from, head, {}, cache_bytes);
     try {
       for (std::uint64_t reached = from; reached < head;) {
         decoded.wait();  // outside any transaction (decode_ahead.hpp)

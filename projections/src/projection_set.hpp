@@ -52,8 +52,10 @@ class ProjectionSet {
 
   // Resets projections whose checkpoint is missing, whose schema version
   // changed or whose data was lost, then replays the log into every projection
-  // behind the head, in batches of `batch` events per transaction.
-  void catch_up(std::size_t batch, const ProgressCallback& progress);
+  // behind the head, in batches of `batch` events per transaction, resolving
+  // content through a cache of up to `cache_bytes` (a cache smaller than the
+  // sessions' content makes misses decode delta chains from their keyframes).
+  void catch_up(std::size_t batch, std::size_t cache_bytes, const ProgressCallback& progress);
   // Replays the whole log into fresh copies of every projection — the slot
   // not in force (lmdb_env.hpp) — and switches to them in one commit, which
   // also runs `at_switch` (when given). Readers see the old projections until

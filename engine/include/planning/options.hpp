@@ -44,7 +44,10 @@ struct Options {
   // Memory a rebuild (rebuild_projections, an upgrade on open) may hold for the
   // records it builds before it writes them out; beyond it, records are sorted
   // into temporary files in the store's directory (freed when the rebuild ends
-  // or the process dies). Must be positive.
+  // or the process dies). Must be positive. A catch-up (open, a projection
+  // registered on a long log) uses it (at least 16 MiB) for the cache of each
+  // session's latest content; a log whose sessions' content exceeds it
+  // replays slower, never with more memory.
   std::size_t rebuild_memory_bytes = std::size_t{32} << 20;
   // Open with MDB_RDONLY: nothing in the store is written, created or extended
   // (a missing store, or an empty or truncated data.mdb, is an error). Projections behind the log are not caught up (reads
