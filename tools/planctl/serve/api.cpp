@@ -45,7 +45,8 @@ void add_api_routes(httplib::Server& server, Site& site) {
     send_json(response, json_document(array_of(unwrap(site.store.list(session_filters(request))))));
   });
   get(R"(/api/sessions/([^/]+))", [&site](const Request& request, Response& response) {
-    send_json(response, json_document(planning::to_json(unwrap(site.store.get(request.matches[1].str())))));
+    send_json(response,
+              json_document(planning::to_json(unwrap(site.store.get(request.matches[1].str())))));
   });
   get(R"(/api/sessions/([^/]+)/versions)", [&site](const Request& request, Response& response) {
     send_json(response,

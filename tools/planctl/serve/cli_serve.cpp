@@ -21,8 +21,7 @@ struct ServeOptions {
 
 // Tokens are cookie- and header-safe and long enough not to be guessed.
 void check_token(const std::string& token) {
-  if (token.size() < 16)
-    fail(Exit::usage, "--token: at least 16 characters");
+  if (token.size() < 16) fail(Exit::usage, "--token: at least 16 characters");
   for (const char c : token)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
           c == '~'))

@@ -63,8 +63,8 @@ bool pump(Site& site, Tail& tail, httplib::DataSink& sink) {
       // Fewer than a batch means the range up to head is done.
       tail.next = events.size() < kBatch ? head + 1 : last + 1;
       for (const auto& e : events) {
-        const auto text = "id: " + std::to_string(e.sequence) + "\nevent: event\ndata: " +
-                          json_line(planning::to_json(e)) + "\n";
+        const auto text = "id: " + std::to_string(e.sequence) +
+                          "\nevent: event\ndata: " + json_line(planning::to_json(e)) + "\n";
         if (!sink.write(text.data(), text.size())) return false;
       }
       if (!events.empty()) {
@@ -85,38 +85,40 @@ bool pump(Site& site, Tail& tail, httplib::DataSink& sink) {
 }  // namespace
 
 void add_live_tail(httplib::Server& server, Site& site) {
-  server.Get("/audit/stream", wrap(Kind::api, [&site](const httplib::Request& request,
-                                                      httplib::Response& response) {
-    auto tail = std::make_shared<Tail>();
-    tail->query = event_query(request);
-    std::uint64_t after = unwrap(site.store.head_sequence());
-    if (const auto a = param(request, "after")) after = parse_unsigned("after", *a);
-    if (request.has_header("Last-Event-ID"))
-      after = parse_unsigned("Last-Event-ID", request.get_header_value("Last-Event-ID"));
-    tail->next = std::max(after + 1, tail->query.from_sequence);
-    if (++site.streams > site.max_streams) {
-      --site.streams;
-      response.status = 503;
-      send_json(response, json_document({{"error",
-                                          {{"code", "unavailable"},
-                                           {"message", "too many live tails open; try again later"},
-                                           {"exit", static_cast<int>(Exit::storage)}}}}));
-      return;
-    }
-    auto slot = std::make_shared<StreamSlot>(site);
-    response.set_header("Cache-Control", "no-store");
-    response.set_header("X-Accel-Buffering", "no");
-    response.set_chunked_content_provider(
-        "text/event-stream",
-        [&site, tail, slot](std::size_t, httplib::DataSink& sink) {
-          try {
-            return pump(site, *tail, sink);
-          } catch (const Failure&) {
-            return false;  // the store failed to read: end the stream, the client retries
-          }
-        },
-        [slot](bool) {});
-  }));
+  server.Get(
+      "/audit/stream",
+      wrap(Kind::api, [&site](const httplib::Request& request, httplib::Response& response) {
+        auto tail = std::make_shared<Tail>();
+        tail->query = event_query(request);
+        std::uint64_t after = unwrap(site.store.head_sequence());
+        if (const auto a = param(request, "after")) after = parse_unsigned("after", *a);
+        if (request.has_header("Last-Event-ID"))
+          after = parse_unsigned("Last-Event-ID", request.get_header_value("Last-Event-ID"));
+        tail->next = std::max(after + 1, tail->query.from_sequence);
+        if (++site.streams > site.max_streams) {
+          --site.streams;
+          response.status = 503;
+          send_json(response,
+                    json_document({{"error",
+                                    {{"code", "unavailable"},
+                                     {"message", "too many live tails open; try again later"},
+                                     {"exit", static_cast<int>(Exit::storage)}}}}));
+          return;
+        }
+        auto slot = std::make_shared<StreamSlot>(site);
+        response.set_header("Cache-Control", "no-store");
+        response.set_header("X-Accel-Buffering", "no");
+        response.set_chunked_content_provider(
+            "text/event-stream",
+            [&site, tail, slot](std::size_t, httplib::DataSink& sink) {
+              try {
+                return pump(site, *tail, sink);
+              } catch (const Failure&) {
+                return false;  // the store failed to read: end the stream, the client retries
+              }
+            },
+            [slot](bool) {});
+      }));
 }
 
 }  // namespace planctl::serve

@@ -19,9 +19,9 @@ namespace {
 constexpr std::size_t kDefaultEvents = 100;
 constexpr std::size_t kMaxEvents = 1000;
 
-const char* const kEventTypes[] = {"session_created",   "session_updated",  "session_paused",
-                                   "session_resumed",   "session_converted", "session_archived",
-                                   "version_restored",  "version_created",   "session_removed"};
+const char* const kEventTypes[] = {"session_created",  "session_updated",   "session_paused",
+                                   "session_resumed",  "session_converted", "session_archived",
+                                   "version_restored", "version_created",   "session_removed"};
 
 std::string audit_form(const httplib::Request& request) {
   std::string types;
@@ -34,10 +34,10 @@ std::string audit_form(const httplib::Request& request) {
     return fmt::format("<label>{}<input name=\"{}\" value=\"{}\"></label>", label, name,
                        escape(param(request, name).value_or("")));
   };
-  return "<form class=\"filters\" method=\"get\" action=\"/audit\">" +
-         input("session", "Session") + "<label>Types<select name=\"type\" multiple size=\"3\">" +
-         types + "</select></label>" + input("from", "From seq") + input("to", "To seq") +
-         input("since", "Since") + input("until", "Until") + input("limit", "Limit") +
+  return "<form class=\"filters\" method=\"get\" action=\"/audit\">" + input("session", "Session") +
+         "<label>Types<select name=\"type\" multiple size=\"3\">" + types + "</select></label>" +
+         input("from", "From seq") + input("to", "To seq") + input("since", "Since") +
+         input("until", "Until") + input("limit", "Limit") +
          "<button type=\"submit\">Filter</button> <a href=\"/audit\">clear</a></form>\n";
 }
 
@@ -51,12 +51,15 @@ void audit_page(Site& site, const httplib::Request& request, httplib::Response& 
     return true;
   }));
   std::string rows;
-  for (const auto& e : events) rows += "<tr class=\"event\" data-seq=\"" + std::to_string(e.sequence) + "\">" +
-      fmt::format("<td class=\"num\">{}</td><td>{}</td><td>{}</td><td><span class=\"type\">{}</span></td>"
-                  "<td>{}</td><td><details><summary>JSON</summary><pre>{}</pre></details></td></tr>\n",
-                  e.sequence, time_html(e.timestamp), session_link(e.session_id, e.session_id),
-                  planning::to_string(e.type), escape(e.actor),
-                  escape(json_document(planning::to_json(e))));
+  for (const auto& e : events)
+    rows +=
+        "<tr class=\"event\" data-seq=\"" + std::to_string(e.sequence) + "\">" +
+        fmt::format(
+            "<td class=\"num\">{}</td><td>{}</td><td>{}</td><td><span class=\"type\">{}</span></td>"
+            "<td>{}</td><td><details><summary>JSON</summary><pre>{}</pre></details></td></tr>\n",
+            e.sequence, time_html(e.timestamp), session_link(e.session_id, e.session_id),
+            planning::to_string(e.type), escape(e.actor),
+            escape(json_document(planning::to_json(e))));
   // The live tail continues after the head as of this page, with the same
   // session and type filters.
   std::vector<std::pair<std::string, std::string>> tail;
@@ -68,9 +71,11 @@ void audit_page(Site& site, const httplib::Request& request, httplib::Response& 
       "type=\"button\">Start live tail</button> <span id=\"live-state\" "
       "class=\"muted\">stopped</span></section>\n",
       head, escape(query_string(tail)));
-  body += "<table class=\"events\"><thead><tr><th>Seq</th><th>Time</th><th>Session</th>"
-          "<th>Type</th><th>Actor</th><th>Event</th></tr></thead><tbody id=\"live-rows\"></tbody>"
-          "<tbody id=\"rows\">\n" + rows + "</tbody></table>\n";
+  body +=
+      "<table class=\"events\"><thead><tr><th>Seq</th><th>Time</th><th>Session</th>"
+      "<th>Type</th><th>Actor</th><th>Event</th></tr></thead><tbody id=\"live-rows\"></tbody>"
+      "<tbody id=\"rows\">\n" +
+      rows + "</tbody></table>\n";
   if (events.empty()) body += "<p class=\"muted\">No events match.</p>";
   if (events.size() == *query.limit && events.back().sequence < query.to_sequence) {
     std::vector<std::pair<std::string, std::string>> next;
@@ -114,13 +119,15 @@ void info_page(Site& site, const httplib::Request& request, httplib::Response& r
         lag == 0 ? "ok" : "behind", lag);
   }
   std::string body = "<h1>Store</h1><table class=\"fields\">" + rows + "</table>\n";
-  body += "<h2>Projections</h2><table class=\"projections\"><thead><tr><th>Name</th><th>Kind</th>"
-          "<th>Schema</th><th>Checkpoint</th><th>Lag</th></tr></thead><tbody>" +
-          projections + "</tbody></table>\n<h2>Verify</h2>";
+  body +=
+      "<h2>Projections</h2><table class=\"projections\"><thead><tr><th>Name</th><th>Kind</th>"
+      "<th>Schema</th><th>Checkpoint</th><th>Lag</th></tr></thead><tbody>" +
+      projections + "</tbody></table>\n<h2>Verify</h2>";
   if (!flag(request, "verify")) {
-    body += "<p><a class=\"button\" id=\"run-verify\" href=\"/info?verify=1\">Run verify</a> "
-            "<span class=\"muted\">checksums, hash chain, projections against a fresh "
-            "replay</span></p>";
+    body +=
+        "<p><a class=\"button\" id=\"run-verify\" href=\"/info?verify=1\">Run verify</a> "
+        "<span class=\"muted\">checksums, hash chain, projections against a fresh "
+        "replay</span></p>";
   } else {
     const auto report = unwrap(site.store.verify());
     body += fmt::format(
@@ -131,10 +138,10 @@ void info_page(Site& site, const httplib::Request& request, httplib::Response& r
     if (!report.ok()) {
       body += "<ul class=\"issues\">";
       for (const auto& issue : report.issues)
-        body += fmt::format("<li>{}: {}</li>",
-                            issue.sequence == 0 ? std::string("store")
-                                                : fmt::format("sequence {}", issue.sequence),
-                            escape(issue.what));
+        body += fmt::format(
+            "<li>{}: {}</li>",
+            issue.sequence == 0 ? std::string("store") : fmt::format("sequence {}", issue.sequence),
+            escape(issue.what));
       body += "</ul>";
     }
   }
@@ -144,14 +151,14 @@ void info_page(Site& site, const httplib::Request& request, httplib::Response& r
 }  // namespace
 
 void add_audit_pages(httplib::Server& server, Site& site) {
-  server.Get("/audit",
-             wrap(Kind::html, [&site](const httplib::Request& request, httplib::Response& response) {
-               audit_page(site, request, response);
-             }));
-  server.Get("/info",
-             wrap(Kind::html, [&site](const httplib::Request& request, httplib::Response& response) {
-               info_page(site, request, response);
-             }));
+  server.Get("/audit", wrap(Kind::html,
+                            [&site](const httplib::Request& request, httplib::Response& response) {
+                              audit_page(site, request, response);
+                            }));
+  server.Get("/info", wrap(Kind::html,
+                           [&site](const httplib::Request& request, httplib::Response& response) {
+                             info_page(site, request, response);
+                           }));
 }
 
 }  // namespace planctl::serve

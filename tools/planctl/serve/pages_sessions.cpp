@@ -21,10 +21,10 @@ namespace {
 constexpr std::size_t kPageSize = 25;
 
 // The list's filter parameters as given (kept in sort and page links).
-const char* const kFilterNames[] = {"repo-path",      "repo-url",       "project",
-                                    "created-by",     "created-after",  "created-before",
-                                    "updated-after",  "updated-before", "title-contains",
-                                    "has-content",    "no-content"};
+const char* const kFilterNames[] = {"repo-path",     "repo-url",       "project",
+                                    "created-by",    "created-after",  "created-before",
+                                    "updated-after", "updated-before", "title-contains",
+                                    "has-content",   "no-content"};
 
 std::vector<std::pair<std::string, std::string>> filter_pairs(const httplib::Request& request) {
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -85,7 +85,8 @@ std::string filter_form(const httplib::Request& request) {
 void sessions_page(Site& site, const httplib::Request& request, httplib::Response& response) {
   auto filters = session_filters(request);
   std::size_t page_number = 1;
-  if (const auto p = param(request, "page")) page_number = std::max<std::size_t>(1, parse_unsigned("page", *p, 1'000'000'000));
+  if (const auto p = param(request, "page"))
+    page_number = std::max<std::size_t>(1, parse_unsigned("page", *p, 1'000'000'000));
   filters.limit = kPageSize + 1;  // one more tells whether there is a next page
   filters.offset = (page_number - 1) * kPageSize;
   auto sessions = unwrap(site.store.list(filters));
@@ -108,8 +109,7 @@ void sessions_page(Site& site, const httplib::Request& request, httplib::Respons
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
         "class=\"num\">{}</td></tr>\n",
         session_link(s.id, s.title), status_badge(s.status), escape(s.repository_path),
-        escape(s.created_by), time_html(s.created_at), time_html(s.updated_at),
-        s.current_version);
+        escape(s.created_by), time_html(s.created_at), time_html(s.updated_at), s.current_version);
   }
   std::string body = "<h1>Sessions</h1>\n" + counts_html(stats) + filter_form(request);
   if (sessions.empty()) {
@@ -161,12 +161,12 @@ void session_page(Site& site, const httplib::Request& request, httplib::Response
   if (!s.project_id.empty()) {
     std::string items;
     for (const auto& w : s.work_item_ids) items += "<li><code>" + escape(w) + "</code></li>";
-    conversion = field_row("project", fmt::format("<a href=\"/sessions?project={}\">{}</a>",
-                                                  url_component(s.project_id),
-                                                  escape(s.project_id))) +
-                 field_row("work items", "<ul class=\"plain\">" + items + "</ul>") +
-                 field_row("converted", (s.converted_at ? time_html(*s.converted_at) : "") +
-                                            " by " + escape(s.converted_by));
+    conversion =
+        field_row("project", fmt::format("<a href=\"/sessions?project={}\">{}</a>",
+                                         url_component(s.project_id), escape(s.project_id))) +
+        field_row("work items", "<ul class=\"plain\">" + items + "</ul>") +
+        field_row("converted", (s.converted_at ? time_html(*s.converted_at) : "") + " by " +
+                                   escape(s.converted_by));
   }
 
   const auto base = "/sessions/" + url_component(s.id);
@@ -175,11 +175,12 @@ void session_page(Site& site, const httplib::Request& request, httplib::Response
     const auto& v = *it;
     std::string diff_link;
     if (v.version_number > 1)
-      diff_link = fmt::format(" · <a class=\"diff-prev\" href=\"{}/diff?a={}&amp;b={}\">diff to {}</a>",
-                              base, v.version_number - 1, v.version_number, v.version_number - 1);
+      diff_link =
+          fmt::format(" · <a class=\"diff-prev\" href=\"{}/diff?a={}&amp;b={}\">diff to {}</a>",
+                      base, v.version_number - 1, v.version_number, v.version_number - 1);
     timeline += fmt::format(
-        "<li><a href=\"{}/versions/{}\"><b>version {}</b></a> {} by {}{}<div>{}</div></li>\n",
-        base, v.version_number, v.version_number, time_html(v.created_at), escape(v.created_by),
+        "<li><a href=\"{}/versions/{}\"><b>version {}</b></a> {} by {}{}<div>{}</div></li>\n", base,
+        v.version_number, v.version_number, time_html(v.created_at), escape(v.created_by),
         diff_link, escape(v.change_summary));
   }
   std::string compare;
@@ -216,14 +217,14 @@ void session_page(Site& site, const httplib::Request& request, httplib::Response
 }  // namespace
 
 void add_session_pages(httplib::Server& server, Site& site) {
-  auto list = wrap(Kind::html, [&site](const httplib::Request& request,
-                                       httplib::Response& response) {
-    sessions_page(site, request, response);
-  });
+  auto list =
+      wrap(Kind::html, [&site](const httplib::Request& request, httplib::Response& response) {
+        sessions_page(site, request, response);
+      });
   server.Get("/", list);
   server.Get("/sessions", list);
-  server.Get(R"(/sessions/([^/]+))",
-             wrap(Kind::html, [&site](const httplib::Request& request, httplib::Response& response) {
+  server.Get(R"(/sessions/([^/]+))", wrap(Kind::html, [&site](const httplib::Request& request,
+                                                              httplib::Response& response) {
                session_page(site, request, response);
              }));
 }

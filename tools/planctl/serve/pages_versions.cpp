@@ -35,7 +35,8 @@ void version_page(Site& site, const httplib::Request& request, httplib::Response
       "<nav class=\"tabs\"><a href=\"{0}/versions/{1}\"{2}>rendered</a><a "
       "href=\"{0}/versions/{1}?view=raw\"{3}>raw</a>",
       base, n, raw ? "" : " class=\"active\"", raw ? " class=\"active\"" : "");
-  if (n > 1) body += fmt::format("<a href=\"{}/diff?a={}&amp;b={}\">diff to {}</a>", base, n - 1, n, n - 1);
+  if (n > 1)
+    body += fmt::format("<a href=\"{}/diff?a={}&amp;b={}\">diff to {}</a>", base, n - 1, n, n - 1);
   if (n < s.current_version)
     body += fmt::format("<a href=\"{}/diff?a={}&amp;b={}\">diff to current</a>", base, n,
                         s.current_version);
@@ -51,7 +52,8 @@ void diff_page(Site& site, const httplib::Request& request, httplib::Response& r
   const std::string id = request.matches[1];
   const auto a_text = param(request, "a");
   const auto b_text = param(request, "b");
-  if (!a_text || !b_text) fail(Exit::usage, "diff: parameters a and b (version numbers) are required");
+  if (!a_text || !b_text)
+    fail(Exit::usage, "diff: parameters a and b (version numbers) are required");
   const auto a = parse_u32("a", *a_text);
   const auto b = parse_u32("b", *b_text);
   const auto layout_name = param(request, "layout").value_or("split");
@@ -80,12 +82,13 @@ void diff_page(Site& site, const httplib::Request& request, httplib::Response& r
 }  // namespace
 
 void add_version_pages(httplib::Server& server, Site& site) {
-  server.Get(R"(/sessions/([^/]+)/versions/([0-9]+))",
-             wrap(Kind::html, [&site](const httplib::Request& request, httplib::Response& response) {
-               version_page(site, request, response);
-             }));
-  server.Get(R"(/sessions/([^/]+)/diff)",
-             wrap(Kind::html, [&site](const httplib::Request& request, httplib::Response& response) {
+  server.Get(
+      R"(/sessions/([^/]+)/versions/([0-9]+))",
+      wrap(Kind::html, [&site](const httplib::Request& request, httplib::Response& response) {
+        version_page(site, request, response);
+      }));
+  server.Get(R"(/sessions/([^/]+)/diff)", wrap(Kind::html, [&site](const httplib::Request& request,
+                                                                   httplib::Response& response) {
                diff_page(site, request, response);
              }));
 }

@@ -31,7 +31,8 @@ planning::SessionFilters session_filters(const httplib::Request& request) {
   if (flag(request, "has-content")) f.has_content = true;
   if (flag(request, "no-content")) f.has_content = false;
   f.title_contains = param(request, "title-contains");
-  if (const auto order = param(request, "order-by")) f.order_by = parse_order_by("order-by", *order);
+  if (const auto order = param(request, "order-by"))
+    f.order_by = parse_order_by("order-by", *order);
   f.descending = flag(request, "desc");
   if (const auto limit = param(request, "limit")) f.limit = parse_unsigned("limit", *limit);
   if (const auto offset = param(request, "offset")) f.offset = parse_unsigned("offset", *offset);

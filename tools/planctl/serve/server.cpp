@@ -108,13 +108,14 @@ httplib::Server::HandlerResponse guard(const httplib::Request& request, httplib:
       if (name != "token") rest.emplace_back(name, value);
     const auto query = query_string(rest);
     const std::string path = simple_path(request.path) ? request.path : "/";
-    response.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict",
-                                                  kCookie, token));
+    response.set_header("Set-Cookie",
+                        fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kCookie, token));
     response.set_redirect(query.empty() ? path : path + "?" + query, 303);
     return R::Handled;
   }
   response.set_header("WWW-Authenticate", "Bearer realm=\"planctl\"");
-  refuse(response, 401, "a token is required (Authorization: Bearer, or open the console's ?token= URL)");
+  refuse(response, 401,
+         "a token is required (Authorization: Bearer, or open the console's ?token= URL)");
   return R::Handled;
 }
 
@@ -135,8 +136,8 @@ void error_page(const httplib::Request& request, httplib::Response& response) {
   if (request.path.starts_with("/api/")) {
     send_json(response, fmt::format("{{\n  \"error\": {{\n    \"code\": \"{}\",\n    \"message\": "
                                     "\"HTTP {}\",\n    \"exit\": {}\n  }}\n}}\n",
-                                    response.status == 404 ? "not_found" : "usage",
-                                    response.status, response.status == 404 ? 3 : 2));
+                                    response.status == 404 ? "not_found" : "usage", response.status,
+                                    response.status == 404 ? 3 : 2));
     return;
   }
   send_html(response,
@@ -238,8 +239,8 @@ Exit run_console(planning::SessionManager& store, const Listen& listen, const st
 
   const std::string shown_host =
       listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
-  std::string line = fmt::format("planctl serve: listening on http://{}:{}/ (read-only; Ctrl-C stops)\n",
-                                 shown_host, port);
+  std::string line = fmt::format(
+      "planctl serve: listening on http://{}:{}/ (read-only; Ctrl-C stops)\n", shown_host, port);
   if (!token.empty())
     line += fmt::format(
         "planctl serve: every request needs the token; open http://{}:{}/?token=<TOKEN> once "

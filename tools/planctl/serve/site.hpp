@@ -21,9 +21,9 @@ namespace planctl::serve {
 
 struct Site {
   planning::SessionManager& store;
-  std::atomic<bool>& stopping;   // set when the server shuts down (streams end)
-  std::atomic<int> streams{0};   // live tails open now
-  int max_streams = 8;           // more are refused with 503
+  std::atomic<bool>& stopping;  // set when the server shuts down (streams end)
+  std::atomic<int> streams{0};  // live tails open now
+  int max_streams = 8;          // more are refused with 503
 };
 
 enum class Kind { html, api };
