@@ -4,7 +4,7 @@
 // anything else under /static/ is 404.
 //
 // app.js: the audit page's live tail. It opens an EventSource on
-// /audit/stream after the page's head sequence, prepends each event as a row
+// /audit/stream after the page's head sequence, appends each event as a row
 // (built with textContent: event text is never parsed as HTML), and pauses
 // (closes the stream) and resumes after the last event shown, so a pause loses
 // nothing.
@@ -88,7 +88,12 @@ constexpr const char* kScript = R"js('use strict';
     tr.className = 'event live';
     tr.dataset.seq = String(event.sequence);
     cell(tr, String(event.sequence), 'num');
-    cell(tr, event.timestamp);
+    // As the server writes times: "2025-01-01 12:00:00 UTC", the exact text in datetime.
+    const time = document.createElement('time');
+    time.dateTime = event.timestamp;
+    time.title = event.timestamp;
+    time.textContent = event.timestamp.slice(0, 10) + ' ' + event.timestamp.slice(11, 19) + ' UTC';
+    cell(tr, '').appendChild(time);
     const session = cell(tr, '');
     const a = document.createElement('a');
     a.href = '/sessions/' + encodeURIComponent(event.session_id);
@@ -104,7 +109,7 @@ constexpr const char* kScript = R"js('use strict';
     pre.textContent = JSON.stringify(event, null, 2);
     details.append(summary, pre);
     json.appendChild(details);
-    rows.insertBefore(tr, rows.firstChild);
+    rows.appendChild(tr);
   }
   function start() {
     const query = live.dataset.query;

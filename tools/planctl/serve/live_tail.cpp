@@ -11,6 +11,7 @@
 // every worker thread from other clients.
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <string>
 #include <thread>
@@ -115,6 +116,8 @@ void add_live_tail(httplib::Server& server, Site& site) {
                 return pump(site, *tail, sink);
               } catch (const Failure&) {
                 return false;  // the store failed to read: end the stream, the client retries
+              } catch (const std::exception&) {
+                return false;  // e.g. allocation failure: end this stream, keep the server
               }
             },
             [slot](bool) {});

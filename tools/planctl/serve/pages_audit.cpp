@@ -1,7 +1,8 @@
 // planctl serve: the audit log (filters, each event's fields and JSON, the live
 // tail's controls) and the info page (store facts, projection checkpoints and
 // lag, verify on request).
-//   GET /audit   ?session=&type=&from=&to=&since=&until=&limit=
+//   GET /audit   ?session=&type=&from=&to=&since=&until=&limit=  (none: the
+//                latest 100 events)
 //   GET /info    ?verify=1
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ void audit_page(Site& site, const httplib::Request& request, httplib::Response& 
   auto query = event_query(request);
   query.limit = std::min(query.limit.value_or(kDefaultEvents), kMaxEvents);
   const auto head = unwrap(site.store.head_sequence());
+  // Without any parameter the page shows the latest events (where the live
+  // tail continues); with filters, the first matching ones in log order.
+  const bool latest = request.params.empty() && head > *query.limit;
+  if (latest) query.from_sequence = head - *query.limit + 1;
   std::vector<planning::Event> events;
   unwrap(site.store.scan_events(query, [&events](const planning::Event& e) {
     events.push_back(e);
@@ -73,10 +78,15 @@ void audit_page(Site& site, const httplib::Request& request, httplib::Response& 
       head, escape(query_string(tail)));
   body +=
       "<table class=\"events\"><thead><tr><th>Seq</th><th>Time</th><th>Session</th>"
-      "<th>Type</th><th>Actor</th><th>Event</th></tr></thead><tbody id=\"live-rows\"></tbody>"
-      "<tbody id=\"rows\">\n" +
-      rows + "</tbody></table>\n";
+      "<th>Type</th><th>Actor</th><th>Event</th></tr></thead><tbody id=\"rows\">\n" +
+      rows + "</tbody><tbody id=\"live-rows\"></tbody></table>\n";
   if (events.empty()) body += "<p class=\"muted\">No events match.</p>";
+  if (latest)
+    body += fmt::format(
+        "<nav class=\"pager\"><a rel=\"prev\" href=\"/audit?from={}&amp;to={}\">← earlier "
+        "events</a></nav>",
+        query.from_sequence > *query.limit ? query.from_sequence - *query.limit : 1,
+        query.from_sequence - 1);
   if (events.size() == *query.limit && events.back().sequence < query.to_sequence) {
     std::vector<std::pair<std::string, std::string>> next;
     for (const char* name : {"session", "to", "since", "until", "limit"})
