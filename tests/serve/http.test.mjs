@@ -293,3 +293,16 @@ test('serving never writes: data.mdb is byte for byte the one before', async () 
   assert.equal(planctlJson(quiet.db, ['info']).head_sequence, head);
   quiet.cleanup();
 });
+
+test('the browser tests skip without Chromium, but fail in CI', () => {
+  const script = new URL('./browser/run.sh', import.meta.url).pathname;
+  const run = (ci) => spawnSync('bash', [script], {
+    encoding: 'utf8', env: { ...process.env, CHROMIUM: '/nonexistent/chromium', CI: ci },
+  });
+  const local = run('');
+  assert.equal(local.status, 77, local.stderr);
+  assert.match(local.stdout, /SKIPPED/);
+  const ci = run('true');
+  assert.equal(ci.status, 1);
+  assert.match(ci.stderr, /CI must run them/);
+});

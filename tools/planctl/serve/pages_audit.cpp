@@ -131,7 +131,8 @@ void info_page(Site& site, const httplib::Request& request, httplib::Response& r
   std::string body = "<h1>Store</h1><table class=\"fields\">" + rows + "</table>\n";
   body +=
       "<h2>Projections</h2><table class=\"projections\"><thead><tr><th>Name</th><th>Kind</th>"
-      "<th>Schema</th><th>Checkpoint</th><th>Lag</th></tr></thead><tbody>" +
+      "<th class=\"num\">Schema</th><th class=\"num\">Checkpoint</th><th class=\"num\">Lag</th>"
+      "</tr></thead><tbody>" +
       projections + "</tbody></table>\n<h2>Verify</h2>";
   if (!flag(request, "verify")) {
     body +=

@@ -73,6 +73,7 @@ std::string filter_form(const httplib::Request& request) {
   return "<form class=\"filters\" method=\"get\" action=\"/sessions\">" + statuses +
          text_input(request, "title-contains", "Title contains") +
          text_input(request, "repo-path", "Repository path") +
+         text_input(request, "repo-url", "Repository URL") +
          text_input(request, "project", "Project") +
          text_input(request, "created-by", "Created by") +
          text_input(request, "created-after", "Created after") +
