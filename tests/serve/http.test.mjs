@@ -26,24 +26,27 @@ after(async () => {
   store?.cleanup();
 });
 
-// A raw HTTP/1.1 exchange (fetch would normalise paths and limit headers).
-// The request says "Connection: close"; the socket is not half-closed (httplib
-// does not answer a client that has shut down its side).
+// A raw HTTP/1.1 exchange (fetch would normalise paths and limit headers),
+// resolved once the whole response (per Content-Length) or the connection's end
+// arrived. The socket is not half-closed: httplib does not answer a client that
+// has shut down its side.
 function raw(url, request) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname, () => socket.write(request));
     let data = '';
-    socket.on('data', (d) => { data += d; });
-    socket.on('end', () => resolve({ status: Number(data.split(' ')[1]), text: data }));
-    // A refused request with an unread body: the answer is all there is.
-    socket.on('data', () => {
-      if (/^HTTP\/1\.1 405 [^]*\r\n\r\n/.test(data) && data.includes('only GET and HEAD')) {
-        socket.destroy();
-        resolve({ status: 405, text: data });
-      }
+    const done = () => {
+      socket.destroy();
+      resolve({ status: Number(data.split(' ')[1]), text: data });
+    };
+    socket.on('data', (d) => {
+      data += d;
+      const head = data.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, head));
+      if (head >= 0 && length && Buffer.byteLength(data.slice(head + 4)) >= Number(length[1])) done();
     });
-    socket.on('error', (e) => (data ? resolve({ status: Number(data.split(' ')[1]), text: data }) : reject(e)));
+    socket.on('end', done);
+    socket.on('error', (e) => (data ? done() : reject(e)));
   });
 }
 

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include "../output.hpp"
 #include "html.hpp"
 #include "site.hpp"
 
@@ -134,10 +135,12 @@ void security_headers(httplib::Response& response) {
 void error_page(const httplib::Request& request, httplib::Response& response) {
   if (!response.body.empty()) return;
   if (request.path.starts_with("/api/")) {
-    send_json(response, fmt::format("{{\n  \"error\": {{\n    \"code\": \"{}\",\n    \"message\": "
-                                    "\"HTTP {}\",\n    \"exit\": {}\n  }}\n}}\n",
-                                    response.status == 404 ? "not_found" : "usage", response.status,
-                                    response.status == 404 ? 3 : 2));
+    const bool not_found = response.status == 404;
+    const Exit code = not_found ? Exit::not_found : Exit::usage;
+    send_json(response, json_document({{"error",
+                                        {{"code", exit_name(code)},
+                                         {"message", fmt::format("HTTP {}", response.status)},
+                                         {"exit", static_cast<int>(code)}}}}));
     return;
   }
   send_html(response,
@@ -191,12 +194,13 @@ Exit run_console(planning::SessionManager& store, const Listen& listen, const st
   Site site{store, stopping};
   httplib::Server server;
   // A live tail holds a worker for as long as it lasts, an idle keep-alive
-  // connection for up to 5 s: 32 workers, at most Site::max_streams (8) tails.
+  // connection for up to 2 s: 32 workers, at most Site::max_streams (8) tails.
   server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   server.set_payload_max_length(kMaxBody);
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
   server.set_keep_alive_max_count(100);
+  server.set_keep_alive_timeout(2);
   server.set_pre_routing_handler(
       [token](const httplib::Request& request, httplib::Response& response) {
         return guard(request, response, token);
