@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 build="${1:-$root/build}"
 mkdir -p "$root/docs/images/serve"
-for name in sessions session version diff audit-live info xss; do
+for name in sessions session version diff diff-unified audit-live info xss; do
   cp "$build/test-artifacts/serve/$name.png" "$root/docs/images/serve/$name.png"
 done
 echo "copied into docs/images/serve"
