@@ -22,8 +22,10 @@ before(async () => {
 });
 
 after(async () => {
-  await server?.stop();
+  // A clean exit on SIGTERM (under the sanitizers: no leak, no error report).
+  const exit = await server?.stop();
   store?.cleanup();
+  assert.equal(exit?.code, 0, server?.stderr());
 });
 
 // A raw HTTP/1.1 exchange (fetch would normalise paths and limit headers),

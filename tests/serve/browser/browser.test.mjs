@@ -35,8 +35,9 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await server?.stop();
+  const exit = await server?.stop();
   store?.cleanup();
+  assert.equal(exit?.code, 0, server?.stderr());
 });
 
 const shot = (name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
@@ -113,11 +114,11 @@ test('hostile titles, metadata, markdown and actors render as text', async () =>
   assert.equal(await page.locator('article.markdown pre code').first().textContent(), `${XSS}\n`);
   assert.equal(await page.locator('article.markdown img').count(), 0);
   assert.equal(await page.locator('script:not([src])').count(), 0);
+  await shot('xss');
   await page.goto(`${server.url}/sessions`);
   assert.ok((await page.locator('table.sessions').textContent()).includes(XSS));
   await page.goto(`${server.url}/audit?session=${store.hostile}`);
   assert.ok((await page.locator('table.events').textContent()).includes(XSS));
-  await shot('xss');
   assert.deepEqual(dialogs, [], 'no injected script ran');
 });
 
