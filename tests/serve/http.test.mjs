@@ -152,10 +152,12 @@ test('/api/ answers what planctl --json prints', async () => {
     [`/api/sessions/${store.roadmap}/versions`, ['history', store.roadmap]],
     [`/api/sessions/${store.roadmap}/versions/2`, ['show', store.roadmap, '--version', '2']],
     [`/api/sessions/${store.roadmap}/diff?a=1&b=3`, ['diff', store.roadmap, '1', '3']],
+    ['/api/sessions?created-after=2000-01-01&updated-before=2200-01-01T00:00Z&order-by=updated_at', ['list', '--created-after', '2000-01-01', '--updated-before', '2200-01-01T00:00Z', '--order-by', 'updated_at']],
     ['/api/stats', ['stats']],
     ['/api/events', ['log']],
     [`/api/events?session=${store.roadmap}&type=session_updated&limit=5`, ['log', '--session', store.roadmap, '--type', 'session_updated', '--limit', '5']],
     ['/api/events?from=2&to=4', ['log', '--from', '2', '--to', '4']],
+    ['/api/events?since=2000-01-01&type=paused&type=created', ['log', '--since', '2000-01-01', '--type', 'paused', '--type', 'created']],
     ['/api/verify', ['verify']],
   ];
   for (const [path, args] of pairs) {
@@ -310,4 +312,28 @@ test('the browser tests skip without Chromium, but fail in CI', () => {
   const ci = run('true');
   assert.equal(ci.status, 1);
   assert.match(ci.stderr, /CI must run them/);
+});
+
+test('the sessions list pages 25 at a time, keeping filters and order', async () => {
+  const many = makeStore();
+  for (let i = 0; i < 26; i++) planctl(many.db, ['create', '--title', `Bulk ${String(i).padStart(2, '0')}`]);
+  const s = await startServer(many.db);
+  try {
+    const first = await (await fetch(`${s.url}/sessions?title-contains=bulk&order-by=title`)).text();
+    assert.equal((first.match(/<tr><td><a href="\/sessions\//g) || []).length, 25);
+    assert.ok(first.includes('>Bulk 00</a>') && first.includes('>Bulk 24</a>') && !first.includes('>Bulk 25</a>'));
+    const next = /<a rel="next" href="([^"]+)"/.exec(first);
+    assert.ok(next, 'a next-page link');
+    const href = next[1].replaceAll('&amp;', '&');
+    assert.match(href, /title-contains=bulk/);
+    assert.match(href, /order-by=title/);
+    assert.match(href, /page=2/);
+    const second = await (await fetch(s.url + href)).text();
+    assert.equal((second.match(/<tr><td><a href="\/sessions\//g) || []).length, 1);
+    assert.ok(second.includes('>Bulk 25</a>'));
+    assert.ok(second.includes('rel="prev"') && !second.includes('rel="next"'));
+  } finally {
+    assert.equal((await s.stop()).code, 0);
+    many.cleanup();
+  }
 });
