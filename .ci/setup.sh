@@ -18,6 +18,7 @@ packages=(
   libsqlite3-dev
   libpq-dev postgresql
   clang libclang-rt-dev
+  libcpp-httplib-dev libcmark-dev chromium
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -36,6 +37,15 @@ fi
   cd "$(dirname "$0")/../bindings/node"
   if ! cmp -s package-lock.json node_modules/.installed-lock.json 2>/dev/null; then
     npm_config_nodedir=/usr npm ci --no-audit --no-fund --ignore-scripts
+    cp package-lock.json node_modules/.installed-lock.json
+  fi
+)
+# planctl serve's browser tests: playwright-core from its lock file, never a
+# browser download (they drive Debian's chromium).
+(
+  cd "$(dirname "$0")/../tests/serve/browser"
+  if ! cmp -s package-lock.json node_modules/.installed-lock.json 2>/dev/null; then
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
     cp package-lock.json node_modules/.installed-lock.json
   fi
 )

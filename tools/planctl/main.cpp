@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "context.hpp"
+#include "serve/serve.hpp"
 #include "std_fds.hpp"
 
 namespace {
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   planctl::add_session_verbs(app, context, verbs);
   planctl::add_version_verbs(app, context, verbs);
   planctl::add_audit_verbs(app, context, verbs);
+  planctl::add_serve_verb(app, context, verbs);
 
   const bool json = json_requested(argc, argv);
   try {

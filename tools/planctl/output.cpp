@@ -308,13 +308,17 @@ void flush_stdout() {
     fail(Exit::storage, fmt::format("cannot write to stdout: {}", std::strerror(errno)));
 }
 
-void print_json(const nlohmann::json& document) {
-  print(document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+std::string json_document(const nlohmann::json& document) {
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-void print_json_line(const nlohmann::json& document) {
-  print(document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+std::string json_line(const nlohmann::json& document) {
+  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
+
+void print_json(const nlohmann::json& document) { print(json_document(document)); }
+
+void print_json_line(const nlohmann::json& document) { print(json_line(document)); }
 
 nlohmann::json to_json(const planning::Statistics& s) {
   return {{"total_sessions", s.total_sessions},

@@ -88,6 +88,9 @@ std::string human_bytes(std::uint64_t bytes);
 // --- JSON output: one document (indented) or one line of a JSON Lines stream.
 void print_json(const nlohmann::json& document);
 void print_json_line(const nlohmann::json& document);
+// The exact text print_json / print_json_line write (serve's /api/ returns it).
+std::string json_document(const nlohmann::json& document);
+std::string json_line(const nlohmann::json& document);
 
 // JSON forms of the API's result types that <planning/json.hpp> does not cover.
 // Field names are the C++ member names.
