@@ -268,14 +268,26 @@ test('a non-loopback --listen needs --token, and the token is then required', as
     assert.equal((await fetch(`${url}/api/stats`)).status, 401);
     assert.equal((await fetch(`${url}/sessions`, { headers: { Authorization: 'Bearer wrong-token-0123456789abc' } })).status, 401);
     assert.equal((await fetch(`${url}/sessions`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
-    const once = await fetch(`${url}/sessions?token=${token}&status=active`, { redirect: 'manual' });
+    // The token never goes in a URL: ?token= is refused like no token at all.
+    assert.equal((await fetch(`${url}/sessions?token=${token}`, { redirect: 'manual' })).status, 401);
+    // The one-time URL printed at start-up sets the cookie once, then is spent.
+    const printed = guarded.stdout().match(/open (http:\/\/\S+\/login\?once=[0-9a-f]{64}) /);
+    assert.ok(printed, `no one-time URL in: ${guarded.stdout()}`);
+    const onceUrl = new URL(printed[1]);
+    const wrong = await fetch(`${url}/login?once=${'0'.repeat(64)}`, { redirect: 'manual' });
+    assert.equal(wrong.status, 403);
+    assert.equal(wrong.headers.get('set-cookie'), null);
+    const once = await fetch(`${url}${onceUrl.pathname}${onceUrl.search}`, { redirect: 'manual' });
     assert.equal(once.status, 303);
-    assert.equal(once.headers.get('location'), '/sessions?status=active');
+    assert.equal(once.headers.get('location'), '/');
     const cookie = once.headers.get('set-cookie');
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
     const withCookie = await fetch(`${url}/sessions`, { headers: { Cookie: cookie.split(';')[0] } });
     assert.equal(withCookie.status, 200);
+    const again = await fetch(`${url}${onceUrl.pathname}${onceUrl.search}`, { redirect: 'manual' });
+    assert.equal(again.status, 403, 'a one-time URL works once');
+    assert.equal(again.headers.get('set-cookie'), null);
   } finally {
     await guarded.stop();
   }

@@ -11,6 +11,8 @@
 #include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <random>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -62,23 +64,31 @@ std::string_view host_part(std::string_view host) {
   return host.substr(0, host.find(':'));
 }
 
-bool simple_path(std::string_view path) {
-  for (const char c : path)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' ||
-          c == '.'))
-      return false;
-  return true;
-}
-
 void refuse(httplib::Response& response, int status, std::string_view message) {
   response.status = status;
   response.set_content(std::string(message) + "\n", "text/plain; charset=utf-8");
 }
 
+// Who may read: with a token, a request carries it (Authorization: Bearer, or
+// the cookie that the one-time URL /login?once=CODE sets, once).
+struct Access {
+  std::string token;      // empty: loopback only, no token
+  std::string once_code;  // of the one-time URL printed at start-up
+  std::atomic<bool> once_used{false};
+};
+
+std::string random_code() {
+  std::random_device random;
+  std::string code;
+  for (int i = 0; i < 8; ++i) code += fmt::format("{:08x}", random());
+  return code;
+}
+
 // Everything a request must pass before routing; Handled means refused (or
 // redirected) here.
 httplib::Server::HandlerResponse guard(const httplib::Request& request, httplib::Response& response,
-                                       const std::string& token) {
+                                       Access& access) {
+  const std::string& token = access.token;
   using R = httplib::Server::HandlerResponse;
   if (request.method != "GET" && request.method != "HEAD") {
     response.set_header("Allow", "GET, HEAD");
@@ -102,21 +112,24 @@ httplib::Server::HandlerResponse guard(const httplib::Request& request, httplib:
   if (authorization.starts_with("Bearer ") && same_token(authorization.substr(7), token))
     return R::Unhandled;
   if (same_token(cookie_value(request, kCookie), token)) return R::Unhandled;
-  if (request.has_param("token") && same_token(request.get_param_value("token"), token)) {
-    // The one-time URL: set the cookie and go to the same page without the token.
-    std::vector<std::pair<std::string, std::string>> rest;
-    for (const auto& [name, value] : request.params)
-      if (name != "token") rest.emplace_back(name, value);
-    const auto query = query_string(rest);
-    const std::string path = simple_path(request.path) ? request.path : "/";
-    response.set_header("Set-Cookie",
-                        fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kCookie, token));
-    response.set_redirect(query.empty() ? path : path + "?" + query, 303);
+  if (request.path == "/login" && request.has_param("once")) {
+    // The one-time URL: sets the cookie the first time, never again (the
+    // token itself never appears in a URL, a history or a log).
+    if (same_token(request.get_param_value("once"), access.once_code) &&
+        !access.once_used.exchange(true)) {
+      response.set_header("Set-Cookie",
+                          fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kCookie, token));
+      response.set_redirect("/", 303);
+      return R::Handled;
+    }
+    refuse(response, 403,
+           "this one-time URL is wrong or already used: send Authorization: Bearer <TOKEN>, or "
+           "restart planctl serve for a new one");
     return R::Handled;
   }
   response.set_header("WWW-Authenticate", "Bearer realm=\"planctl\"");
   refuse(response, 401,
-         "a token is required (Authorization: Bearer, or open the console's ?token= URL)");
+         "a token is required (Authorization: Bearer, or the one-time URL planctl serve printed)");
   return R::Handled;
 }
 
@@ -201,9 +214,12 @@ Exit run_console(planning::SessionManager& store, const Listen& listen, const st
   server.set_write_timeout(5, 0);
   server.set_keep_alive_max_count(100);
   server.set_keep_alive_timeout(2);
+  Access access;
+  access.token = token;
+  if (!token.empty()) access.once_code = random_code();
   server.set_pre_routing_handler(
-      [token](const httplib::Request& request, httplib::Response& response) {
-        return guard(request, response, token);
+      [&access](const httplib::Request& request, httplib::Response& response) {
+        return guard(request, response, access);
       });
   server.set_post_routing_handler(
       [](const httplib::Request&, httplib::Response& response) { security_headers(response); });
@@ -247,9 +263,10 @@ Exit run_console(planning::SessionManager& store, const Listen& listen, const st
       "planctl serve: listening on http://{}:{}/ (read-only; Ctrl-C stops)\n", shown_host, port);
   if (!token.empty())
     line += fmt::format(
-        "planctl serve: every request needs the token; open http://{}:{}/?token=<TOKEN> once "
-        "in a browser (it sets a cookie), or send 'Authorization: Bearer <TOKEN>'\n",
-        shown_host, port);
+        "planctl serve: every request needs the token: open http://{}:{}/login?once={} in a "
+        "browser (it sets a cookie, once; the URL is then spent), or send "
+        "'Authorization: Bearer <TOKEN>'\n",
+        shown_host, port, access.once_code);
   std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
 
