@@ -2,8 +2,8 @@
 // opened read-only. Security model (docs/planctl.md, "serve"):
 //  * binds loopback by default; a non-loopback address needs a token;
 //  * with a token every request carries it — "Authorization: Bearer TOKEN",
-//    the cookie set by visiting any page once with ?token=TOKEN, or that query
-//    parameter itself;
+//    or the cookie that the one-time URL /login?once=CODE (printed at
+//    start-up) sets on its first use; the token is never taken from a URL;
 //  * without a token the Host header must name a loopback host (a page on
 //    another site cannot reach the console through DNS rebinding);
 //  * only GET and HEAD: any other method is 405 before its body is read (and
