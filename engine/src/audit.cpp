@@ -315,8 +315,8 @@ Result<void> SessionManager::register_projection(std::shared_ptr<Projection> pro
   }
   try {
     impl_->projections->add_user(std::move(projection), false);
-    impl_->projections->catch_up(impl_->options.replay_batch_events, impl_->catch_up_cache_bytes(),
-                                 {});
+    impl_->projections->catch_up(impl_->options.replay_batch_events,
+                                 impl_->options.rebuild_memory_bytes, {});
   } catch (...) {
     // A projection that cannot catch up is not registered: later writes must not
     // run it. What it stored so far stays, behind its checkpoint.

@@ -174,7 +174,7 @@ Result<std::unique_ptr<SessionManager::Impl>> SessionManager::Impl::open(Options
     } else if (upgradable) {
       impl->upgrade_format(*format);
     } else {
-      impl->projections->catch_up(o.replay_batch_events, impl->catch_up_cache_bytes(), {});
+      impl->projections->catch_up(o.replay_batch_events, o.rebuild_memory_bytes, {});
     }
   } catch (...) {
     return std::unexpected(detail::translate_exception(std::current_exception()));

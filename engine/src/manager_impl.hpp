@@ -5,7 +5,6 @@
 // export_import.cpp.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -24,7 +23,6 @@
 
 #include "engine/src/uuid.hpp"
 #include "engine/src/write_door.hpp"
-#include "events/src/content_resolver.hpp"
 #include "events/src/event_codec.hpp"
 #include "events/src/event_log.hpp"
 #include "events/src/lmdb_env.hpp"
@@ -153,12 +151,6 @@ class SessionManager::Impl {
   // up): rebuilds the projections into the slot not in force and stamps
   // kFormatVersion in the commit that switches to it; progress goes to the logger.
   void upgrade_format(std::uint32_t from);
-  // The content cache of a catch-up (open, register_projection): the whole
-  // rebuild_memory_bytes budget (a catch-up keeps no runs or sorted loads, the
-  // bulk build's other uses of it), and never below the resolver's default.
-  std::size_t catch_up_cache_bytes() const {
-    return std::max(options.rebuild_memory_bytes, detail::ContentResolver::kDefaultCacheBytes);
-  }
 
   // --- Shared mode (shared_mode.cpp; docs/SCALING.md). `shared` is null in an
   // embedded store.

@@ -224,7 +224,7 @@ void ProjectionSet::replay_range(const Txn& txn, std::uint64_t to, std::size_t m
   *reached = last;
 }
 
-void ProjectionSet::catch_up(std::size_t batch, std::size_t cache_bytes,
+void ProjectionSet::catch_up(std::size_t batch, std::size_t memory_bytes,
                              const ProgressCallback& progress) {
   // Reset what must start over.
   env_.write([&](Txn& txn) {
@@ -241,6 +241,7 @@ void ProjectionSet::catch_up(std::size_t batch, std::size_t cache_bytes,
 
   const std::uint64_t head = env_.read([&](Txn& txn) { return log_.head(txn).sequence; });
   batch = std::max<std::size_t>(batch, 1);
+  const std::size_t cache_bytes = std::max(memory_bytes, ContentResolver::kDefaultCacheBytes);
   for (;;) {
     const std::uint64_t from = env_.read([&](const Txn& txn) { return lowest_checkpoint(txn); });
     if (from >= head) break;

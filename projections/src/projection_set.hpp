@@ -52,10 +52,12 @@ class ProjectionSet {
 
   // Resets projections whose checkpoint is missing, whose schema version
   // changed or whose data was lost, then replays the log into every projection
-  // behind the head, in batches of `batch` events per transaction, resolving
-  // content through a cache of up to `cache_bytes` (a cache smaller than the
-  // sessions' content makes misses decode delta chains from their keyframes).
-  void catch_up(std::size_t batch, std::size_t cache_bytes, const ProgressCallback& progress);
+  // behind the head, in batches of `batch` events per transaction. Content is
+  // resolved through a cache of `memory_bytes` (at least the resolver's
+  // default): a catch-up keeps no runs or sorted loads, the bulk build's other
+  // uses of that budget, and a cache smaller than the sessions' content makes
+  // misses decode delta chains from their keyframes.
+  void catch_up(std::size_t batch, std::size_t memory_bytes, const ProgressCallback& progress);
   // Replays the whole log into fresh copies of every projection — the slot
   // not in force (lmdb_env.hpp) — and switches to them in one commit, which
   // also runs `at_switch` (when given). Readers see the old projections until

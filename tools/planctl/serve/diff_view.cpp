@@ -55,6 +55,16 @@ std::string cell_pair(std::string_view cls, std::optional<long> n, std::string_v
                      escape(text));
 }
 
+// One row of the unified layout: both line numbers (either may be absent),
+// then the line with its sign.
+std::string unified_row(std::string_view cls, std::optional<long> old_n, std::optional<long> new_n,
+                        char sign, std::string_view text) {
+  return fmt::format(
+      "<tr class=\"{}\"><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+      "<td class=\"code\">{}{}</td></tr>\n",
+      cls, number(old_n), number(new_n), sign, escape(text));
+}
+
 std::string unified_rows(const std::vector<Line>& lines) {
   std::string rows;
   long old_line = 1, new_line = 1;
@@ -65,22 +75,13 @@ std::string unified_rows(const std::vector<Line>& lines) {
         rows += fmt::format("<tr class=\"hunk\"><td colspan=\"3\">{}</td></tr>\n", escape(l.text));
         break;
       case '-':
-        rows += fmt::format(
-            "<tr class=\"del\"><td class=\"num\">{}</td><td class=\"num\"></td>"
-            "<td class=\"code\">-{}</td></tr>\n",
-            old_line++, escape(l.text));
+        rows += unified_row("del", old_line++, std::nullopt, '-', l.text);
         break;
       case '+':
-        rows += fmt::format(
-            "<tr class=\"add\"><td class=\"num\"></td><td class=\"num\">{}</td>"
-            "<td class=\"code\">+{}</td></tr>\n",
-            new_line++, escape(l.text));
+        rows += unified_row("add", std::nullopt, new_line++, '+', l.text);
         break;
       default:
-        rows += fmt::format(
-            "<tr class=\"ctx\"><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-            "<td class=\"code\"> {}</td></tr>\n",
-            old_line++, new_line++, escape(l.text));
+        rows += unified_row("ctx", old_line++, new_line++, ' ', l.text);
     }
   }
   return rows;
