@@ -103,31 +103,28 @@ TEST_CASE("a node reads its own writes, and another node follows them, signals i
   std::atomic<int> seen_on_b{0};
   b->signals().any.connect([&](const Event&) { ++seen_on_b; });
 
-  auto created = a->create(titled("shared plan"));
-  REQUIRE(created.has_value());
-  auto read_back = a->get(created->id);  // read-your-writes on the writing node
+  auto created = PLAN_OK(a->create(titled("shared plan")));
+  auto read_back = a->get(created.id);  // read-your-writes on the writing node
   REQUIRE(read_back.has_value());
   UpdateRequest update;
   update.content = "# plan\n\nstep one\n";
-  REQUIRE(a->update(created->id, update).has_value());
+  PLAN_OK(a->update(created.id, update));
 
   REQUIRE(reaches(*b, 2));
-  auto on_b = b->get(created->id);
-  REQUIRE(on_b.has_value());
-  CHECK(on_b->content == "# plan\n\nstep one\n");
-  CHECK(on_b->stream_version == 2);
+  auto on_b = PLAN_OK(b->get(created.id));
+  CHECK(on_b.content == "# plan\n\nstep one\n");
+  CHECK(on_b.stream_version == 2);
   for (int i = 0; i < 100 && seen_on_b.load() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(seen_on_b.load() == 2);
-  auto info = b->info();
-  REQUIRE(info.has_value());
-  CHECK(info->shared_head_sequence == 2);
-  CHECK(info->shared_log.find("dbname=") != std::string::npos);
+  auto info = PLAN_OK(b->info());
+  CHECK(info.shared_head_sequence == 2);
+  CHECK(info.shared_log.find("dbname=") != std::string::npos);
 
   // B writes on top of A's events; A follows.
   update.content = "# plan\n\nstep one\nstep two\n";
-  REQUIRE(b->update(created->id, update).has_value());
+  PLAN_OK(b->update(created.id, update));
   REQUIRE(reaches(*a, 3));
   same_state(*a, *b);
 }
@@ -138,8 +135,7 @@ TEST_CASE(
   TwoNodes nodes;
   auto& a = nodes.a;
   auto& b = nodes.b;
-  auto created = a->create(titled("contended"));
-  REQUIRE(created.has_value());
+  auto created = PLAN_OK(a->create(titled("contended")));
   // Both nodes write the same session at once, many times: the shared log
   // takes every write once, in one order, and each node's result is the state
   // its write produced.
@@ -149,7 +145,7 @@ TEST_CASE(
     for (int i = 0; i < kEach; ++i) {
       UpdateRequest u;
       u.description = fmt::format("{} {}", tag, i);
-      if (!node.update(created->id, u)) ++failures;
+      if (!node.update(created.id, u)) ++failures;
     }
   };
   std::thread ta(writer, std::ref(*a), "a");
@@ -160,9 +156,8 @@ TEST_CASE(
   const std::uint64_t head = 1 + 2 * kEach;
   REQUIRE(reaches(*a, head));
   REQUIRE(reaches(*b, head));
-  auto final_a = a->get(created->id);
-  REQUIRE(final_a.has_value());
-  CHECK(final_a->stream_version == head);
+  auto final_a = PLAN_OK(a->get(created.id));
+  CHECK(final_a.stream_version == head);
   same_state(*a, *b);
 }
 
@@ -171,23 +166,22 @@ TEST_CASE("expected_stream_version across nodes: a stale one is conflict, never 
   TwoNodes nodes;
   auto& a = nodes.a;
   auto& b = nodes.b;
-  auto created = a->create(titled("guarded"));
-  REQUIRE(created.has_value());
+  auto created = PLAN_OK(a->create(titled("guarded")));
   REQUIRE(reaches(*b, 1));
   UpdateRequest first;
   first.content = "from a\n";
   first.expected_stream_version = 1;
-  REQUIRE(a->update(created->id, first).has_value());
+  PLAN_OK(a->update(created.id, first));
   // B has not necessarily followed yet: its decision against version 1 is
   // made again after catching up, and refused.
   UpdateRequest second;
   second.content = "from b\n";
   second.expected_stream_version = 1;
-  auto refused = b->update(created->id, second);
+  auto refused = b->update(created.id, second);
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().code == ErrorCode::conflict);
   REQUIRE(reaches(*b, 2));
-  CHECK(b->get(created->id)->content == "from a\n");
+  CHECK(b->get(created.id)->content == "from a\n");
   same_state(*a, *b);
 }
 
@@ -198,24 +192,20 @@ TEST_CASE("a node whose store was deleted is rebuilt from the shared log on open
   std::string id;
   {
     auto a = open_node(node_options(dir, db, "a"));
-    auto created = a->create(titled("kept in postgres"));
-    REQUIRE(created.has_value());
-    id = created->id;
+    auto created = PLAN_OK(a->create(titled("kept in postgres")));
+    id = created.id;
     UpdateRequest u;
     u.content = "second version\n";
-    REQUIRE(a->update(id, u).has_value());
+    PLAN_OK(a->update(id, u));
   }
   std::filesystem::remove_all(dir.path() / "a");
   auto again = open_node(node_options(dir, db, "a"));
-  auto session = again->get(id);
-  REQUIRE(session.has_value());
-  CHECK(session->content == "second version\n");
-  auto versions = again->get_versions(id);
-  REQUIRE(versions.has_value());
-  CHECK(versions->size() == 2);
-  auto report = again->verify();
-  REQUIRE(report.has_value());
-  CHECK(report->ok());
+  auto session = PLAN_OK(again->get(id));
+  CHECK(session.content == "second version\n");
+  auto versions = PLAN_OK(again->get_versions(id));
+  CHECK(versions.size() == 2);
+  auto report = PLAN_OK(again->verify());
+  CHECK(report.ok());
 }
 
 TEST_CASE("a replica missing events the shared log committed catches up on open") {
@@ -227,27 +217,24 @@ TEST_CASE("a replica missing events the shared log committed catches up on open"
   std::string id;
   {
     auto a = open_node(node_options(dir, db, "a"));
-    auto created = a->create(titled("one"));
-    REQUIRE(created.has_value());
-    id = created->id;
+    auto created = PLAN_OK(a->create(titled("one")));
+    id = created.id;
   }
   std::filesystem::copy(dir.path() / "a", dir.path() / "older");  // the replica at event 1
   {
     auto a = open_node(node_options(dir, db, "a"));
     UpdateRequest u;
     u.content = "two\n";
-    REQUIRE(a->update(id, u).has_value());
+    PLAN_OK(a->update(id, u));
     u.content = "three\n";
-    REQUIRE(a->update(id, u).has_value());
+    PLAN_OK(a->update(id, u));
   }
   auto older = open_node(node_options(dir, db, "older"));
-  auto session = older->get(id);
-  REQUIRE(session.has_value());
-  CHECK(session->content == "three\n");
+  auto session = PLAN_OK(older->get(id));
+  CHECK(session.content == "three\n");
   CHECK(older->info()->head_sequence == 3);
-  auto report = older->verify();
-  REQUIRE(report.has_value());
-  CHECK(report->ok());
+  auto report = PLAN_OK(older->verify());
+  CHECK(report.ok());
 }
 
 TEST_CASE("a frame or a hash edited by hand in the shared log is refused by a node") {
@@ -256,11 +243,10 @@ TEST_CASE("a frame or a hash edited by hand in the shared log is refused by a no
   TempDir dir;
   {
     auto a = open_node(node_options(dir, db, "a"));
-    auto created = a->create(titled("audited"));
-    REQUIRE(created.has_value());
+    auto created = PLAN_OK(a->create(titled("audited")));
     UpdateRequest u;
     u.content = "edited by nobody\n";
-    REQUIRE(a->update(created->id, u).has_value());
+    PLAN_OK(a->update(created.id, u));
   }
   // A byte of event 2's frame changed: its checksums fail when a node decodes it.
   PGconn* conn = PQconnectdb(db.c_str());
@@ -305,12 +291,11 @@ TEST_CASE(
     Options embedded;
     embedded.path = dir.path() / "embedded";
     auto store = open_node(embedded);
-    auto created = store->create(titled("exported"));
-    REQUIRE(created.has_value());
+    auto created = PLAN_OK(store->create(titled("exported")));
     UpdateRequest u;
     u.content = "moved by export\n";
-    REQUIRE(store->update(created->id, u).has_value());
-    REQUIRE(store->export_events(exported).has_value());
+    PLAN_OK(store->update(created.id, u));
+    PLAN_OK(store->export_events(exported));
   }
   auto a = open_node(node_options(dir, db, "a"));
   std::istringstream in(exported.str());
@@ -320,7 +305,7 @@ TEST_CASE(
   CHECK(*imported == 2);
   auto b = open_node(node_options(dir, db, "b"));
   std::ostringstream again;
-  REQUIRE(b->export_events(again).has_value());
+  PLAN_OK(b->export_events(again));
   CHECK(again.str() == exported.str());
   same_state(*a, *b);
 }
@@ -332,12 +317,12 @@ TEST_CASE("a replica that disagrees with the shared log is refused, naming the f
   TempDir dir;
   {
     auto a = open_node(node_options(dir, db, "a"));
-    REQUIRE(a->create(titled("one")).has_value());
-    REQUIRE(a->create(titled("two")).has_value());
+    PLAN_OK(a->create(titled("one")));
+    PLAN_OK(a->create(titled("two")));
   }
   {
     auto elsewhere = open_node(node_options(dir, other_db, "b"));
-    REQUIRE(elsewhere->create(titled("one")).has_value());
+    PLAN_OK(elsewhere->create(titled("one")));
   }
   // Store b's log (1 event) against db's (2 events): they differ at event 1.
   auto refused = SessionManager::open(node_options(dir, db, "b"));
@@ -358,22 +343,21 @@ TEST_CASE("with PostgreSQL down a write fails with storage and appends nothing, 
   const std::string db = test::process_cluster().create_database();
   TempDir dir;
   auto a = open_node(node_options(dir, db, "a"));
-  auto created = a->create(titled("survives"));
-  REQUIRE(created.has_value());
+  auto created = PLAN_OK(a->create(titled("survives")));
 
   test::process_cluster().stop(/*immediate=*/true);
   UpdateRequest u;
   u.content = "while down\n";
-  auto down = a->update(created->id, u);
+  auto down = a->update(created.id, u);
   REQUIRE_FALSE(down.has_value());
   CHECK(down.error().code == ErrorCode::storage);
-  auto read = a->get(created->id);  // the local replica still serves reads
+  auto read = a->get(created.id);  // the local replica still serves reads
   REQUIRE(read.has_value());
   CHECK(read->stream_version == 1);
   CHECK(a->info()->head_sequence == 1);
 
   test::process_cluster().start();
-  auto after = a->update(created->id, u);
+  auto after = a->update(created.id, u);
   INFO((after ? std::string() : after.error().message));
   REQUIRE(after.has_value());
   CHECK(after->stream_version == 2);
@@ -492,9 +476,8 @@ void run_three_nodes(std::chrono::seconds length, int kills) {
   {
     auto seed = open_node(node_options(dir, db, "seed"));
     for (int i = 0; i < 50; ++i) {
-      auto created = seed->create(titled(fmt::format("session {}", i)));
-      REQUIRE(created.has_value());
-      sessions.push_back(created->id);
+      auto created = PLAN_OK(seed->create(titled(fmt::format("session {}", i))));
+      sessions.push_back(created.id);
     }
   }
   const auto deadline = std::chrono::steady_clock::now() + length;
@@ -534,15 +517,14 @@ void run_three_nodes(std::chrono::seconds length, int kills) {
 
   // A fresh node replays the shared log; every node ended at its head.
   auto judge = open_node(node_options(dir, db, "judge"));
-  auto info = judge->info();
-  REQUIRE(info.has_value());
+  auto info = PLAN_OK(judge->info());
   for (int n = 0; n < 3; ++n) {
     std::ifstream in(dir.path() / fmt::format("final{}", n));
     std::uint64_t head = 0;
     std::string hash, verified;
     in >> head >> hash >> verified;
-    CHECK(head == info->head_sequence);
-    CHECK(hash == to_hex(info->head_hash));
+    CHECK(head == info.head_sequence);
+    CHECK(hash == to_hex(info.head_hash));
     CHECK(verified == "verified");
   }
   // Every acknowledged update is in the log exactly once, at the stream version
@@ -550,9 +532,8 @@ void run_three_nodes(std::chrono::seconds length, int kills) {
   std::map<std::string, std::vector<std::pair<std::string, std::uint32_t>>>
       tokens;  // token -> (session, version)
   for (const auto& id : sessions) {
-    auto versions = judge->get_versions(id);
-    REQUIRE(versions.has_value());
-    for (const auto& v : *versions) {
+    auto versions = PLAN_OK(judge->get_versions(id));
+    for (const auto& v : versions) {
       if (v.content.rfind("p", 0) == 0) {
         tokens[v.content.substr(0, v.content.size() - 1)].push_back({id, v.version_number});
       }
@@ -573,11 +554,10 @@ void run_three_nodes(std::chrono::seconds length, int kills) {
     }
   }
   for (const auto& [token, places] : tokens) CHECK(places.size() == 1);  // never twice
-  INFO("acknowledged updates: " << acked << ", events: " << info->head_sequence);
+  INFO("acknowledged updates: " << acked << ", events: " << info.head_sequence);
   CHECK(acked > 0);
-  auto report = judge->verify();
-  REQUIRE(report.has_value());
-  CHECK(report->ok());
+  auto report = PLAN_OK(judge->verify());
+  CHECK(report.ok());
 }
 
 }  // namespace
