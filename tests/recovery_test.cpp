@@ -528,23 +528,31 @@ TEST_CASE("SessionRecovery::apply acts on a stale report and skips changed sessi
 
 namespace {
 
-// This process's POSIX locks on `file`, as /proc/locks lists them
-// ("<n>: POSIX ADVISORY READ <pid> <major>:<minor>:<inode> <start> <end>").
+// This process's POSIX locks on `file`, as /proc/self/fdinfo lists them for
+// each descriptor open on it ("lock:\t<n>: POSIX ADVISORY READ <pid> <dev>:<inode>
+// <start> <end>"). Not /proc/locks: that list is system-wide and read in
+// pieces, so locks other processes take and drop meanwhile (tests running in
+// parallel) can make lines of this process's go missing or repeat.
 std::size_t locks_held_on(const std::filesystem::path& file) {
-  struct stat st {};
-  REQUIRE(::stat(file.c_str(), &st) == 0);
-  const std::string inode = ":" + std::to_string(st.st_ino);
-  std::ifstream locks("/proc/locks");
-  REQUIRE(locks.good());
+  const auto target = std::filesystem::canonical(file);
+  const std::string pid = std::to_string(::getpid());
   std::size_t held = 0;
-  std::string line;
-  while (std::getline(locks, line)) {
-    std::istringstream fields(line);
-    std::string id, kind, mode, access, pid, device;
-    fields >> id >> kind;
-    if (kind == "->") fields >> kind;  // a waiter: "<n>: -> POSIX ..."
-    fields >> mode >> access >> pid >> device;
-    if (pid == std::to_string(::getpid()) && device.ends_with(inode)) ++held;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto opened = std::filesystem::read_symlink(fd.path(), ec);
+    if (ec || opened != target) continue;
+    std::ifstream info("/proc/self/fdinfo/" + fd.path().filename().string());
+    REQUIRE(info.good());
+    std::string line;
+    while (std::getline(info, line)) {
+      if (!line.starts_with("lock:")) continue;
+      std::istringstream fields(line.substr(5));
+      std::string id, kind, mode, access, owner;
+      fields >> id >> kind;
+      if (kind == "->") continue;  // a waiter holds nothing yet
+      fields >> mode >> access >> owner;
+      if (owner == pid) ++held;
+    }
   }
   return held;
 }
