@@ -24,7 +24,7 @@ const std::vector<Workload>& workloads() {
       {"batch", "3", batch_append},   {"rebuild", "4", rebuild_and_open},
       {"queries", "5", queries},      {"versions", "6", version_storage},
       {"memory", "7", peak_memory},   {"history", "8", history_reads},
-      {"shared", "9", shared_log},
+      {"shared", "9", shared_log},    {"size", "10", store_size},
   };
   return all;
 }
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   app.add_option(
       "--only", only,
       "comma-separated workloads: single,group,batch,rebuild,queries,versions,history,shared,"
-      "memory (or 1-9)");
+      "memory,size (or 1-10)");
   app.add_option("--out", out, "also write the report (Markdown) to this file");
   app.add_option("--dir", dir, "parent directory of the temporary stores (default: a temp dir)");
   app.add_option("--rounds", rounds,

@@ -24,6 +24,7 @@ Config Config::for_scale(const std::string& scale) {
     c.log_events = 1000000;
     c.query_sizes = {10000, 100000, 1000000};
     c.query_samples = 10000;
+    c.size_updates = 20000;
   } else if (scale != "small") {
     die("unknown scale '" + scale + "' (small or full)");
   }

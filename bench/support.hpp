@@ -37,6 +37,7 @@ struct Config {
   std::size_t autosaves = 1000;      // workload 6
   std::size_t document_bytes = 100 * 1024;
   std::size_t big_document_bytes = 1024 * 1024;
+  std::size_t size_updates = 5000;  // workload 10
 
   static Config for_scale(const std::string& scale);
 };

@@ -41,6 +41,7 @@ void queries(RunState& state);           // 5 (workloads_queries.cpp)
 void version_storage(RunState& state);   // 6 (workloads_versions.cpp)
 void history_reads(RunState& state);     // 8 (workloads_versions.cpp)
 void shared_log(RunState& state);        // 9 (workloads_shared.cpp)
+void store_size(RunState& state);        // 10 (workloads_size.cpp)
 
 // The child side of workload 7: opens the store, rebuilds every projection,
 // and prints "vmhwm=<bytes> anon_peak=<bytes> open_vmhwm=<bytes>" on stdout.
