@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "events/src/bytes.hpp"
 #include "events/src/hashing.hpp"
 #include "support/raw_lmdb.hpp"
 #include "support/temp_store.hpp"
@@ -136,6 +137,34 @@ TEST_CASE("every payload type round-trips through a frame", "[codec]") {
     CHECK(header->timestamp_ns == e.timestamp.time_since_epoch().count());
     CHECK(header->session_id == e.session_id);
   }
+}
+
+// The decoder locates a payload's content field with last_occurrence; a wrong
+// answer would only send it to the slower full check, so compare it with rfind.
+TEST_CASE("last_occurrence answers what rfind answers", "[codec]") {
+  std::mt19937 random(7);
+  auto text = [&](std::size_t n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>("ab\0\x02"[random() % 4]);
+    return s;
+  };
+  std::size_t found = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const std::string haystack = text(random() % 40);
+    std::string needle = text(1 + random() % 5);
+    if (round % 2 == 0 && !haystack.empty()) {  // often a piece of the haystack
+      const std::size_t at = random() % haystack.size();
+      needle = haystack.substr(at, 1 + random() % 5);
+    }
+    const std::size_t expected = std::string_view(haystack).rfind(needle);
+    INFO("haystack size " << haystack.size() << ", needle size " << needle.size());
+    REQUIRE(detail::last_occurrence(haystack, needle) == expected);
+    if (expected != std::string_view::npos) ++found;
+  }
+  CHECK(found > 5000);
+  CHECK(detail::last_occurrence("abc", "") == std::string_view::npos);
+  CHECK(detail::last_occurrence("", "a") == std::string_view::npos);
+  CHECK(detail::last_occurrence("abcabc", "abc") == 3);
 }
 
 TEST_CASE("encoding is deterministic", "[codec]") {

@@ -1,5 +1,6 @@
 // Big-endian integer packing for keys and frame headers (docs/FORMAT.md).
 // Big-endian keys sort numerically under LMDB's default byte-wise comparator.
+// And last_occurrence, a byte search the frame decoder needs.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,23 @@ inline std::string be64(std::uint64_t value) {
 // Order-preserving encoding of a signed nanosecond timestamp.
 inline std::uint64_t ordered_time(std::int64_t ns) {
   return static_cast<std::uint64_t>(ns) ^ (std::uint64_t{1} << 63);
+}
+
+// Where a non-empty `needle` last occurs in `haystack` (std::string_view::rfind's
+// answer; npos for an empty needle): candidates for its first byte are found
+// with memrchr, then compared. rfind calls memcmp at every position from the
+// end, which was most of the cost of locating a frame's content field.
+inline std::size_t last_occurrence(std::string_view haystack, std::string_view needle) {
+  if (needle.empty() || needle.size() > haystack.size()) return std::string_view::npos;
+  std::size_t end = haystack.size() - needle.size() + 1;  // candidates are [0, end)
+  while (end > 0) {
+    const void* found = ::memrchr(haystack.data(), needle[0], end);
+    if (found == nullptr) break;
+    const auto at = static_cast<std::size_t>(static_cast<const char*>(found) - haystack.data());
+    if (std::memcmp(haystack.data() + at, needle.data(), needle.size()) == 0) return at;
+    end = at;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace planning::detail

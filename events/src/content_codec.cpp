@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_literalCompressionMode (experimental in zstd 1.5)
 #include <zstd.h>
 
 #include "events/src/bytes.hpp"
@@ -67,10 +68,19 @@ void append_zstd(std::string& out, std::string_view bytes, int level) {
     append_raw_zstd_frame(out, bytes);
     return;
   }
+  ZSTD_CCtx* c = cctx();
+  ZSTD_CCtx_reset(c, ZSTD_reset_parameters);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+  // Small frames keep their literals as they are (kHuffmanLiteralsFrom). A
+  // library that refuses the parameter compresses them the usual way: the
+  // frame is valid either way, only its decoding costs more.
+  if (bytes.size() < kHuffmanLiteralsFrom) {
+    ZSTD_CCtx_setParameter(c, ZSTD_c_literalCompressionMode, ZSTD_ps_disable);
+  }
   const std::size_t at = out.size();
   out.resize(at + ZSTD_compressBound(bytes.size()));
-  const std::size_t n = ZSTD_compressCCtx(cctx(), out.data() + at, out.size() - at, bytes.data(),
-                                          bytes.size(), level);
+  const std::size_t n =
+      ZSTD_compress2(c, out.data() + at, out.size() - at, bytes.data(), bytes.size());
   if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(at + n);
 }
@@ -234,7 +244,13 @@ StoredContent parse_stored_content(std::string_view blob, std::uint64_t sequence
   return s;
 }
 
-std::string load_content(const StoredContent& stored, std::string_view base) {
+void check_text_checksum(const StoredContent& stored, std::string_view text) {
+  if (checksum64(text) != stored.checksum) {
+    throw DecodeError("stored content: checksum mismatch (wrong base or damaged delta)");
+  }
+}
+
+std::string load_content(const StoredContent& stored, std::string_view base, TextCheck check) {
   std::string text;
   switch (stored.kind) {
     case ContentKind::raw: return std::string(stored.body);
@@ -249,9 +265,7 @@ std::string load_content(const StoredContent& stored, std::string_view base) {
       break;
     }
   }
-  if (checksum64(text) != stored.checksum) {
-    throw DecodeError("stored content: checksum mismatch (wrong base or damaged delta)");
-  }
+  if (check == TextCheck::check) check_text_checksum(stored, text);
   return text;
 }
 

@@ -32,6 +32,12 @@ inline constexpr std::uint32_t kMaxDeltaDepth = 16;
 // they are stored in a zstd frame of one raw block (content_codec.cpp).
 inline constexpr std::size_t kRawFrameBelow = 256;
 
+// Texts and edit scripts shorter than this are compressed with their literals
+// left as they are (no Huffman coding): decoding Huffman-coded literals first
+// builds the table, which costs more than the rest of decoding a small frame.
+// Any zstd decoder reads both kinds of frame.
+inline constexpr std::size_t kHuffmanLiteralsFrom = 4096;
+
 // The content a new event may be stored against: the session's content before
 // the event, as set by the content event `seq`.
 struct ContentBase {
@@ -92,8 +98,17 @@ std::string store_raw(std::string_view content);
 // Throws DecodeError.
 StoredContent parse_stored_content(std::string_view blob, std::uint64_t sequence);
 
+// Whether load_content checks the text's XXH3-64. A caller that checks a
+// checksum covering the text anyway (the event's canonical payload) skips it
+// and calls check_text_checksum only to name what failed.
+enum class TextCheck { check, caller_checks };
+
 // The text of `stored`; `base` is the base text of a delta (ignored otherwise).
-// Checks the zstd frame, the length and the XXH3-64. Throws DecodeError.
-std::string load_content(const StoredContent& stored, std::string_view base);
+// Checks the zstd frame, the length and (unless told) the XXH3-64. Throws DecodeError.
+std::string load_content(const StoredContent& stored, std::string_view base,
+                         TextCheck check = TextCheck::check);
+
+// Throws DecodeError when `text` is not the text `stored` records (its XXH3-64).
+void check_text_checksum(const StoredContent& stored, std::string_view text);
 
 }  // namespace planning::detail

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -189,7 +190,7 @@ std::optional<std::uint64_t> spliced_canonical_checksum(const Event& event,
                                                         std::string_view blob,
                                                         std::string_view text) {
   if (stored_payload.empty() || blob.size() < 9) return std::nullopt;
-  const std::size_t at = stored_payload.rfind(blob);
+  const std::size_t at = last_occurrence(stored_payload, blob);
   if (at == std::string_view::npos || at < 8) return std::nullopt;
   const bool little = stored_payload[0] == 1;  // the archive's byte order flag
   auto size_tag = [little](std::uint64_t n) {
@@ -430,7 +431,15 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
         }
         base = *resolved;
       }
-      std::string text = load_content(stored, base);
+      // The canonical payload's checksum covers the text, so the text's own
+      // is computed only to name a mismatch (a wrong base or a damaged delta).
+      const bool canonical_checked = mode == ContentMode::checked || mode == ContentMode::resolve;
+      std::string text = load_content(
+          stored, base, canonical_checked ? TextCheck::caller_checks : TextCheck::check);
+      auto canonical_mismatch = [&] {
+        check_text_checksum(stored, *content);
+        return corrupt(sequence, "payload checksum mismatch (canonical payload)");
+      };
       if (mode == ContentMode::checked) {
         // The checksum over the stored payload with the text spliced in; on a
         // mismatch (or a field it cannot place) the canonical payload is built
@@ -442,16 +451,14 @@ Result<DecodedEvent> decode_impl(std::uint64_t sequence, std::string_view frame,
         if (spliced_canonical_checksum(e, stored_payload, blob, *content) != e.payload_checksum &&
             payload_checksum(e, canonical_payload(e.payload, e.schema_version)) !=
                 e.payload_checksum) {
-          return corrupt(sequence, "payload checksum mismatch (canonical payload)");
+          return canonical_mismatch();
         }
       } else {
         *content = std::move(text);
       }
       if (mode == ContentMode::resolve) {
         std::string canonical = canonical_payload(e.payload, e.schema_version);
-        if (payload_checksum(e, canonical) != e.payload_checksum) {
-          return corrupt(sequence, "payload checksum mismatch (canonical payload)");
-        }
+        if (payload_checksum(e, canonical) != e.payload_checksum) return canonical_mismatch();
         out.canonical_payload = std::move(canonical);
       }
     }
