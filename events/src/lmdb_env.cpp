@@ -95,6 +95,12 @@ bool Cursor::get(MDB_val& key, MDB_val& value, MDB_cursor_op op) {
   return lmdb::cursor_get(handle_, &key, &value, op);
 }
 
+void Cursor::put(std::string_view key, std::string_view value, unsigned flags) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  lmdb::cursor_put(handle_, &k, &v, flags);
+}
+
 // --- Point operations ----------------------------------------------------------
 
 std::optional<std::string_view> kv_get(const Txn& txn, MDB_dbi dbi, std::string_view key) {

@@ -108,6 +108,9 @@ class Cursor {
   Cursor& operator=(const Cursor&) = delete;
   // Positions with `op`; returns false at the end / when not found.
   bool get(MDB_val& key, MDB_val& value, MDB_cursor_op op);
+  // Puts through the cursor. With MDB_APPEND, each put finds the last leaf
+  // where the previous one left the cursor; kv_put searches from the root.
+  void put(std::string_view key, std::string_view value, unsigned flags = 0);
   MDB_cursor* get() const noexcept { return handle_; }
 
  private:

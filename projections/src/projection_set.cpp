@@ -475,8 +475,10 @@ void ProjectionSet::bulk_build(std::size_t batch, std::size_t memory_bytes,
     while (auto chunk = p->take_sorted(kSortedChunkBytes)) {
       env_.write([&](Txn& txn) {
         on_slot(txn);
-        const MDB_dbi dbi = chunk->dbi.in(txn);
-        for (const auto& [key, value] : chunk->records) kv_put(txn, dbi, key, value, MDB_APPEND);
+        Cursor appender(txn, chunk->dbi.in(txn));
+        chunk->each([&](std::string_view key, std::string_view value) {
+          appender.put(key, value, MDB_APPEND);
+        });
       });
       env_.release_mapped_pages();
     }

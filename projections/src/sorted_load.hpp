@@ -35,16 +35,17 @@ class SortedLoad {
       runs_->finish();
       reading_ = true;
     }
-    StoredProjection::SortedChunk chunk{dbi_, {}};
+    StoredProjection::SortedChunk chunk{dbi_, {}, {}};
+    chunk.bytes.reserve(bytes + bytes / 8);
     std::size_t taken = 0;
     while (taken < bytes) {
       auto record = runs_->next();
       if (!record) break;
       if (keep && !keep(record->key, record->ordinal)) continue;
       taken += record->key.size() + record->value.size();
-      chunk.records.emplace_back(record->key, record->value);
+      chunk.add(record->key, record->value);
     }
-    if (chunk.records.empty()) return std::nullopt;
+    if (chunk.sizes.empty()) return std::nullopt;
     return chunk;
   }
   void end() { runs_.reset(); }

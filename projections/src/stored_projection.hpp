@@ -68,8 +68,23 @@ class StoredProjection {
     std::size_t memory_bytes = 0;          // this projection's share
   };
   struct SortedChunk {
-    DerivedDbi dbi;                                            // written in the slot being built
-    std::vector<std::pair<std::string, std::string>> records;  // ascending keys
+    DerivedDbi dbi;     // written in the slot being built
+    std::string bytes;  // the records' keys and values, back to back, ascending keys
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> sizes;  // (key, value) sizes
+    void add(std::string_view key, std::string_view value) {
+      bytes.append(key).append(value);
+      sizes.emplace_back(static_cast<std::uint32_t>(key.size()),
+                         static_cast<std::uint32_t>(value.size()));
+    }
+    // Calls visit(key, value) for each record, in order.
+    template <typename Visit>
+    void each(Visit&& visit) const {
+      std::string_view rest = bytes;
+      for (const auto& [k, v] : sizes) {
+        visit(rest.substr(0, k), rest.substr(k, v));
+        rest.remove_prefix(std::size_t{k} + v);
+      }
+    }
   };
   virtual void begin_bulk(const BulkOptions& /*options*/) {}
   virtual std::size_t run_bytes() const { return 0; }

@@ -79,6 +79,7 @@ class VersionsProjection final : public StoredProjection {
     bulk_.begin(options);
   }
   std::optional<SortedChunk> take_sorted(std::size_t bytes) override {
+    if (removed_.empty()) return bulk_.take(bytes);
     return bulk_.take(bytes, [&](std::string_view key, std::uint64_t sequence) {
       auto it = removed_.find(std::string(session_of_version_key(key)));
       return it == removed_.end() || sequence > it->second;
