@@ -64,6 +64,14 @@ planning::Options store_options(const std::filesystem::path& path) {
   return options;
 }
 
+planning::UpdateRequest autosave(std::string content) {
+  planning::UpdateRequest update;
+  update.content = std::move(content);
+  update.change_summary = "autosave";
+  update.updated_by = "bench";
+  return update;
+}
+
 std::unique_ptr<planning::SessionManager> open_store(const std::filesystem::path& path) {
   return must(planning::SessionManager::open(store_options(path)), "open " + path.string());
 }

@@ -68,6 +68,9 @@ class TempStore {
 
 // Options for a bench store at `path`: defaults (Durability::full, auto_version).
 planning::Options store_options(const std::filesystem::path& path);
+// An update setting `content`, as an editor's autosave would (summary
+// "autosave", by "bench").
+planning::UpdateRequest autosave(std::string content);
 std::unique_ptr<planning::SessionManager> open_store(const std::filesystem::path& path);
 
 using SteadyClock = std::chrono::steady_clock;

@@ -46,11 +46,7 @@ void build_log(planning::SessionManager& manager, std::uint64_t events) {
                       .initial_content = pool.at(made),
                       .created_by = "bench"});
       } else {
-        planning::UpdateRequest update;
-        update.content = pool.at(made);
-        update.change_summary = "autosave";
-        update.updated_by = "bench";
-        batch.update(ids[made % sessions], std::move(update));
+        batch.update(ids[made % sessions], autosave(pool.at(made)));
       }
     }
     for (auto& r : must(manager.apply_batch(batch), "apply_batch")) {

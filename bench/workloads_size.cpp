@@ -13,14 +13,6 @@ constexpr std::size_t kSessions = 100;
 constexpr std::size_t kBatch = 1000;
 constexpr std::size_t kContentBytes = 1024;
 
-planning::UpdateRequest autosave(const std::string& content) {
-  planning::UpdateRequest update;
-  update.content = content;
-  update.change_summary = "autosave";
-  update.updated_by = "bench";
-  return update;
-}
-
 // Bytes of data.mdb after the engine wrote `updates` content updates over
 // kSessions sessions, `per_commit` to a transaction (1: each its own
 // `update`; more: `apply_batch`). The commits are not synced: when pages

@@ -14,14 +14,6 @@ constexpr double kChangedLines = 0.01;
 constexpr std::size_t kVersionSamples = 200;
 constexpr int kCompareSamples = 5;
 
-planning::UpdateRequest autosave(std::string content) {
-  planning::UpdateRequest update;
-  update.content = std::move(content);
-  update.change_summary = "autosave";
-  update.updated_by = "bench";
-  return update;
-}
-
 std::uint64_t map_used(const planning::SessionManager& manager) {
   return must(manager.info(), "info").map_used;
 }

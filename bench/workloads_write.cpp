@@ -16,14 +16,6 @@ namespace {
 
 constexpr std::size_t kContentBytes = 1024;
 
-planning::UpdateRequest content_update(const std::string& content) {
-  planning::UpdateRequest update;
-  update.content = content;
-  update.change_summary = "autosave";
-  update.updated_by = "bench";
-  return update;
-}
-
 std::string create_session(planning::SessionManager& manager, std::string title) {
   return must(manager.create({.title = std::move(title), .created_by = "bench"}), "create").id;
 }
@@ -39,7 +31,7 @@ WriteRate engine_single_updates(const std::filesystem::path& store, std::size_t 
     const auto start = SteadyClock::now();
     for (; done < ops; ++done) {
       if (done > 0 && seconds_since(start) > max_seconds) break;
-      must(manager->update(id, content_update(pool.next())), "update");
+      must(manager->update(id, autosave(pool.next())), "update");
     }
     return done;
   });
@@ -210,7 +202,7 @@ void group_commit(RunState& state) {
         start.arrive_and_wait();
         for (std::size_t i = 0; i < c.group_ops_per_thread; ++i) {
           const std::string& content = pool.at((offset + i) * threads + t);
-          must(manager->update(ids[t], content_update(content)), "update");
+          must(manager->update(ids[t], autosave(content)), "update");
         }
       });
     }
@@ -264,7 +256,7 @@ void batch_append(RunState& state) {
                        for (std::size_t b = 0; b < c.batch_count; ++b) {
                          planning::WriteBatch batch;
                          for (std::size_t i = 0; i < c.batch_size; ++i, ++op) {
-                           batch.update(ids[op % kSessions], content_update(pool.at(op)));
+                           batch.update(ids[op % kSessions], autosave(pool.at(op)));
                          }
                          for (auto& r : must(manager->apply_batch(batch), "apply_batch"))
                            must(std::move(r), "update");
