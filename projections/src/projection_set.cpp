@@ -11,6 +11,7 @@
 #include "events/src/decode_ahead.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/databases.hpp"
+#include "projections/src/records.hpp"
 
 namespace planning::detail {
 
@@ -346,9 +347,9 @@ void ProjectionSet::rebuild(std::size_t batch, std::size_t memory_bytes,
 std::vector<std::string> ProjectionSet::bulk_partitions(std::size_t memory_bytes) const {
   // Estimated from the slot in force (a guess: a damaged or empty slot gives
   // one pass, and the runs' budget still bounds memory). A session costs its
-  // record in the sessions run, its content again in the resolver's cache,
-  // and ~1 KiB in the indexes and statistics runs. A slot in force that
-  // cannot be read (a rebuild is how it is repaired) gives one pass.
+  // record in the sessions run and ~1 KiB in the indexes and statistics runs;
+  // its latest text in the resolver's cache. A slot in force that cannot be
+  // read (a rebuild is how it is repaired) gives one pass.
   try {
     return partitions_of_slot_in_force(memory_bytes);
   } catch (const std::exception&) {
@@ -364,10 +365,34 @@ std::vector<std::string> ProjectionSet::partitions_of_slot_in_force(
     const std::uint64_t count = kv_count(txn, sessions);
     const std::uint64_t runs = std::max<std::uint64_t>(memory_bytes / 2, 1);
     const std::uint64_t cache = std::max<std::uint64_t>(memory_bytes / 4, 1);
-    const std::uint64_t passes = std::min<std::uint64_t>(
-        {kMaxBulkPasses, count,
-         std::max<std::uint64_t>(
-             {1, (bytes + count * 1024 + runs - 1) / runs, (bytes + cache - 1) / cache})});
+    auto passes_for = [&](std::uint64_t record_bytes, std::uint64_t text_bytes) {
+      return std::min<std::uint64_t>(
+          {kMaxBulkPasses, count,
+           std::max<std::uint64_t>({1, (record_bytes + count * 1024 + runs - 1) / runs,
+                                    (text_bytes + cache - 1) / cache})});
+    };
+    // The pages of the records bound both the records and their texts from
+    // above, but they also hold the B-tree's slack, and the texts are only
+    // part of the records (about half, for 1 KiB documents). When the pages
+    // ask for more than one pass, the records' and texts' own sizes are
+    // counted (a scan of the records). A record this build cannot read (a
+    // slot of an older format being upgraded) leaves the estimate from the
+    // pages.
+    std::uint64_t passes = passes_for(bytes, bytes);
+    if (passes > 1) {
+      try {
+        std::uint64_t records = 0, texts = 0, index = 0;
+        std::string metadata_json;
+        kv_scan_prefix(txn, sessions, "", [&](std::string_view, std::string_view value) {
+          records += value.size();
+          texts += decode_session(value, metadata_json).content.size();
+          if (++index % kReleaseEvery == 0) env_.release_mapped_pages(txn);
+          return true;
+        });
+        passes = passes_for(records, texts);
+      } catch (const std::exception&) {
+      }
+    }
     // Ranges of equal session counts, as the slot in force has them.
     std::vector<std::string> bounds;
     std::uint64_t index = 0;
