@@ -432,16 +432,25 @@ void ProjectionSet::bulk_build(std::size_t batch, std::size_t memory_bytes,
       body(txn);
     });
   };
+  // Each projection's run in a transaction of its own, the largest last, and
+  // dropped once committed: the peak is then the runs not yet written plus one
+  // run's dirty pages (LMDB keeps them on the heap), not every run and every
+  // page at once. Nothing reads the slot being built, so nothing needs the
+  // runs committed together.
   auto write_runs = [&] {
-    env_.write([&](Txn& txn) {
-      on_slot(txn);
-      for (const auto& p : projections_) {
+    std::vector<StoredProjection*> order;
+    for (const auto& p : projections_) order.push_back(p.get());
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto* a, const auto* b) { return a->run_bytes() < b->run_bytes(); });
+    for (StoredProjection* p : order) {
+      env_.write([&](Txn& txn) {
+        on_slot(txn);
         p->write_run(txn);
         env_.release_mapped_pages(txn);  // the pages read to find where records go
-      }
-    });
-    for (const auto& p : projections_) p->drop_run();
-    env_.release_mapped_pages();  // the pages the runs were written into
+      });
+      p->drop_run();
+      env_.release_mapped_pages();  // the pages the run was written into
+    }
   };
   auto run_bytes = [&] {
     std::size_t total = 0;
