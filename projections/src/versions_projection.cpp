@@ -1,5 +1,7 @@
 // Projection "versions": id + u32 BE version -> VersionRecord. Content is not
 // copied: each record points at the log position holding the content.
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 
 #include "projections/src/records.hpp"
@@ -79,9 +81,8 @@ class VersionsProjection final : public StoredProjection {
     bulk_.begin(options);
   }
   std::optional<SortedChunk> take_sorted(std::size_t bytes) override {
-    if (removed_.empty()) return bulk_.take(bytes);
     return bulk_.take(bytes, [&](std::string_view key, std::uint64_t sequence) {
-      auto it = removed_.find(std::string(session_of_version_key(key)));
+      auto it = removed_.find(session_of_version_key(key));
       return it == removed_.end() || sequence > it->second;
     });
   }
@@ -93,8 +94,15 @@ class VersionsProjection final : public StoredProjection {
  private:
   DerivedDbi dbi_;
   SortedLoad bulk_;
+  // Looked up by a view of a key's session id, without copying it.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const noexcept {
+      return std::hash<std::string_view>{}(id);
+    }
+  };
   // In a bulk build: session id -> sequence of its last session_removed.
-  std::unordered_map<std::string, std::uint64_t> removed_;
+  std::unordered_map<std::string, std::uint64_t, IdHash, std::equal_to<>> removed_;
 };
 
 }  // namespace
