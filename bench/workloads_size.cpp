@@ -1,5 +1,7 @@
 // Workload 10: the size of a store — the same updates written one per commit
 // and in batches of 1,000, by the engine and by the same-work SQLite peer.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "bench/sqlite_peer.hpp"
@@ -12,6 +14,21 @@ namespace {
 constexpr std::size_t kSessions = 100;
 constexpr std::size_t kBatch = 1000;
 constexpr std::size_t kContentBytes = 1024;
+
+// Updates 0 .. updates-1, `per_commit` to a transaction: one(op) each in its
+// own when per_commit is 1, else group(first, end) for each transaction.
+template <class One, class Group>
+void in_commits(std::size_t updates, std::size_t per_commit, One one, Group group) {
+  for (std::size_t op = 0; op < updates;) {
+    if (per_commit == 1) {
+      one(op++);
+      continue;
+    }
+    const std::size_t end = std::min(updates, op + per_commit);
+    group(op, end);
+    op = end;
+  }
+}
 
 // Bytes of data.mdb after the engine wrote `updates` content updates over
 // kSessions sessions, `per_commit` to a transaction (1: each its own
@@ -30,18 +47,20 @@ std::uint64_t engine_store_bytes(const std::filesystem::path& path, std::size_t 
                "create")
               .id);
     }
-    for (std::size_t op = 0; op < updates;) {
-      if (per_commit == 1) {
-        must(manager->update(ids[op % kSessions], autosave(pool.at(op))), "update");
-        ++op;
-        continue;
-      }
-      planning::WriteBatch batch;
-      for (std::size_t i = 0; i < per_commit && op < updates; ++i, ++op) {
-        batch.update(ids[op % kSessions], autosave(pool.at(op)));
-      }
-      for (auto& r : must(manager->apply_batch(batch), "apply_batch")) must(std::move(r), "update");
-    }
+    in_commits(
+        updates, per_commit,
+        [&](std::size_t op) {
+          must(manager->update(ids[op % kSessions], autosave(pool.at(op))), "update");
+        },
+        [&](std::size_t first, std::size_t end) {
+          planning::WriteBatch batch;
+          for (std::size_t op = first; op < end; ++op) {
+            batch.update(ids[op % kSessions], autosave(pool.at(op)));
+          }
+          for (auto& r : must(manager->apply_batch(batch), "apply_batch")) {
+            must(std::move(r), "update");
+          }
+        });
   }
   return file_size_or_zero(path / "data.mdb");
 }
@@ -55,18 +74,15 @@ std::uint64_t peer_store_bytes(const std::filesystem::path& dir, std::size_t upd
     SqlitePeer peer(file);
     std::vector<std::string> ids;
     for (std::size_t s = 0; s < kSessions; ++s) ids.push_back(peer.create("size", "", ""));
-    for (std::size_t op = 0; op < updates;) {
-      if (per_commit == 1) {
-        peer.update(ids[op % kSessions], pool.at(op));
-        ++op;
-        continue;
-      }
-      peer.begin();
-      for (std::size_t i = 0; i < per_commit && op < updates; ++i, ++op) {
-        peer.update_in_txn(ids[op % kSessions], pool.at(op));
-      }
-      peer.commit();
-    }
+    in_commits(
+        updates, per_commit, [&](std::size_t op) { peer.update(ids[op % kSessions], pool.at(op)); },
+        [&](std::size_t first, std::size_t end) {
+          peer.begin();
+          for (std::size_t op = first; op < end; ++op) {
+            peer.update_in_txn(ids[op % kSessions], pool.at(op));
+          }
+          peer.commit();
+        });
   }
   return file_size_or_zero(file) + file_size_or_zero(file.string() + "-wal");
 }
