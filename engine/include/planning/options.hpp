@@ -44,7 +44,9 @@ struct Options {
   // Memory a rebuild (rebuild_projections, an upgrade on open) may hold for the
   // records it builds before it writes them out; beyond it, records are sorted
   // into temporary files in the store's directory (freed when the rebuild ends
-  // or the process dies). Must be positive. A catch-up (open, a projection
+  // or the process dies). A rebuild reads the log once per group of sessions
+  // whose records and texts fit it: a smaller budget means more passes over
+  // the log (slower) and a lower peak. Must be positive. A catch-up (open, a projection
   // registered on a long log) uses it (at least 16 MiB) for the cache of each
   // session's latest content; a log whose sessions' content exceeds it
   // replays slower, never with more memory.
