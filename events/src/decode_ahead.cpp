@@ -19,6 +19,13 @@ constexpr std::size_t kChunkContentBytes = std::size_t{1} << 20;
 constexpr std::uint64_t kChunkReads = 4096;
 // Chunks decoded ahead of the reader at most.
 constexpr std::size_t kQueuedChunks = 4;
+// The mapped pages of the log are released after this many bytes of frames
+// read (release_mapped_pages). A page fault maps a whole large folio of the
+// page cache or the kernel's fault-around window (~120 KiB per fault measured
+// on ext4), and a log written among other databases' pages is scattered over
+// the file, so each page read can cost a fault: 128 KiB of frames leave ~8 MB
+// resident; once per chunk (up to 4096 frames) left up to 60 MB.
+constexpr std::size_t kReleaseAfterBytes = std::size_t{128} << 10;
 
 }  // namespace
 
@@ -65,6 +72,7 @@ void DecodeAhead::decode_all(std::uint64_t from, std::uint64_t to) {
     // One resolver for the whole range: its cache of each session's latest
     // content (the base of its next delta) stays valid across transactions.
     ContentResolver resolver(log_, cache_bytes_);
+    std::size_t unreleased_bytes = 0;  // of frames read since the last release
     for (std::uint64_t last = from; last < to;) {
       {
         std::unique_lock lock(mutex_);
@@ -85,6 +93,11 @@ void DecodeAhead::decode_all(std::uint64_t from, std::uint64_t to) {
         std::size_t content_bytes = 0;
         log_.scan(txn, last + 1, to, [&](std::uint64_t sequence, std::string_view frame) {
           auto event = decode_in_order(txn, resolver, &at, sequence, frame, select_);
+          unreleased_bytes += frame.size();
+          if (unreleased_bytes >= kReleaseAfterBytes) {
+            env_.release_mapped_pages(txn);  // the pages read are not needed again
+            unreleased_bytes = 0;
+          }
           if (!event) return at - last < kChunkReads;  // another session's
           if (const std::string* text = content_of(*event)) content_bytes += text->size();
           chunk.push_back(std::move(*event));
@@ -95,8 +108,6 @@ void DecodeAhead::decode_all(std::uint64_t from, std::uint64_t to) {
         if (at == last) throw missing_event(last + 1);
         return at;
       });
-      // The pages decoded are not needed again (release_mapped_pages).
-      env_.release_mapped_pages();
       if (chunk.empty()) continue;  // every event read belonged to other sessions
       std::lock_guard lock(mutex_);
       queue_.push_back(std::move(chunk));

@@ -50,7 +50,7 @@ struct Options {
   // registered on a long log) uses it (at least 16 MiB) for the cache of each
   // session's latest content; a log whose sessions' content exceeds it
   // replays slower, never with more memory.
-  std::size_t rebuild_memory_bytes = std::size_t{32} << 20;
+  std::size_t rebuild_memory_bytes = std::size_t{48} << 20;
   // Open with MDB_RDONLY: nothing in the store is written, created or extended
   // (a missing store, or an empty or truncated data.mdb, is an error). Projections behind the log are not caught up (reads
   // see them as they are; verify() reports them). A store whose lock file cannot
