@@ -48,7 +48,7 @@ fi
 # projections up on open, decoding ahead; shared_log_test appends from four
 # threads, a connection each; node_test runs nodes whose follower thread applies
 # other nodes' events while writers write).
-tsan_suites=(write_batch_test state_machine_test versioning_test signals_test decode_ahead_test
+tsan_suites=(write_batch_test state_machine_test versioning_test signals_test decode_ahead_test read_ahead_test
              user_projection_test shared_log_test node_test)
 stage "TSan: configure and build the concurrency suite and ${tsan_suites[*]} (build-tsan)"
 if cmake -S . -B build-tsan "${common[@]}" -DPLANNING_SANITIZE=thread \

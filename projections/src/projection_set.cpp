@@ -12,6 +12,7 @@
 #include "events/src/decode_ahead.hpp"
 #include "events/src/event_codec.hpp"
 #include "projections/src/databases.hpp"
+#include "projections/src/read_ahead.hpp"
 #include "projections/src/records.hpp"
 
 namespace planning::detail {
@@ -34,8 +35,10 @@ constexpr std::size_t kMaxSessionsPerReplay = 2048;
 // its budget.
 constexpr std::uint64_t kBudgetCheckEvery = 256;
 
-// Bytes of sorted records appended per transaction at the end of a bulk build.
+// Bytes of sorted records appended per transaction at the end of a bulk build,
+// and chunks merged ahead of the appending thread.
 constexpr std::size_t kSortedChunkBytes = std::size_t{2} << 20;
+constexpr std::size_t kSortedChunksAhead = 2;
 
 // Passes a bulk build may make over the log (each reads all of it).
 constexpr std::uint64_t kMaxBulkPasses = 16;
@@ -518,8 +521,19 @@ void ProjectionSet::bulk_build(std::size_t batch, std::size_t memory_bytes,
     }
     write_runs();
   }
-  for (const auto& p : projections_) {
-    while (auto chunk = p->take_sorted(kSortedChunkBytes)) {
+  {
+    // The sorted runs are merged into the next chunk on a thread of its own
+    // while this one appends the last (take_sorted touches no transaction).
+    std::size_t loading = 0;  // index in projections_
+    ReadAhead<StoredProjection::SortedChunk> chunks(
+        [&]() -> std::optional<StoredProjection::SortedChunk> {
+          for (; loading < projections_.size(); ++loading) {
+            if (auto chunk = projections_[loading]->take_sorted(kSortedChunkBytes)) return chunk;
+          }
+          return std::nullopt;
+        },
+        kSortedChunksAhead);
+    while (auto chunk = chunks.take()) {
       env_.write([&](Txn& txn) {
         on_slot(txn);
         Cursor appender(txn, chunk->dbi.in(txn));
