@@ -1,12 +1,13 @@
 // Producing items on a thread of its own ahead of their consumer
-// (projections/src/read_ahead.hpp), as a rebuild merges its sorted runs.
+// (events/src/read_ahead.hpp), as a rebuild reads its log and merges its
+// sorted runs.
 #include <atomic>
 #include <stdexcept>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
-#include "projections/src/read_ahead.hpp"
+#include "events/src/read_ahead.hpp"
 
 using planning::detail::ReadAhead;
 

@@ -1,13 +1,15 @@
-// Decoding the log ahead of its reader, on a thread of its own, so that a
-// replay decodes (checksums, content resolution, payload decoding) on one core
-// while it applies events to the projections on another. Events come in log
-// order, in chunks, through a bounded queue.
+// Decoding the log ahead of its reader, on threads of its own, so that a
+// replay decodes (checksums, content resolution, payload decoding) while it
+// applies events to the projections. A reading thread walks the log (mapping
+// and releasing its pages, peeking each frame's session) and copies the frames
+// of the selected sessions out in batches; a decoding thread decodes them.
+// Events come in log order, in chunks, through bounded queues.
 //
-// Deadlock freedom: the decoding thread holds a read transaction only while it
-// decodes one chunk, never while it waits; the reader must call wait() outside
-// any transaction of its own and take() inside one never blocks. So a map
-// resize, which needs every transaction of the process ended, never waits on a
-// thread that waits on it.
+// Deadlock freedom: the reading and decoding threads each hold a read
+// transaction only while they read one batch or decode one chunk, never while
+// they wait; the reader must call wait() outside any transaction of its own and
+// take() inside one never blocks. So a map resize, which needs every
+// transaction of the process ended, never waits on a thread that waits on it.
 #pragma once
 
 #include <condition_variable>
@@ -68,10 +70,15 @@ class DecodeAhead {
   bool finished();
 
  private:
+  struct FrameBatch;
+  // The decoding thread: decodes the batches read_batch reads (on a thread of
+  // its own) into chunks, in short read transactions, and queues them.
   void decode_all(std::uint64_t from, std::uint64_t to);
-  // Decodes the chunk after `last` in one read transaction; returns the last
-  // sequence read.
-  std::uint64_t decode_chunk(std::uint64_t last, std::uint64_t to, std::vector<Event>& chunk);
+  // Reads the frames after `last` (up to `to`) in one read transaction, copying
+  // those of the selected sessions; releases the mapped pages read after every
+  // so many bytes (counted in *unreleased_bytes across batches). Throws
+  // missing_event for a gap, DecodeError for a header it cannot read.
+  FrameBatch read_batch(std::uint64_t last, std::uint64_t to, std::size_t* unreleased_bytes) const;
 
   const Environment& env_;
   const EventLog& log_;

@@ -11,8 +11,8 @@
 #include "events/src/cereal_fields.hpp"
 #include "events/src/decode_ahead.hpp"
 #include "events/src/event_codec.hpp"
+#include "events/src/read_ahead.hpp"
 #include "projections/src/databases.hpp"
-#include "projections/src/read_ahead.hpp"
 #include "projections/src/records.hpp"
 
 namespace planning::detail {
