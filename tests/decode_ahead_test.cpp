@@ -1,7 +1,8 @@
 // Decoding the log ahead of a replay on a thread of its own
 // (events/src/decode_ahead.hpp): every event once, in log order, as
-// SessionManager::events() reads it; a session filter; a missing event reported
-// after the events before it; a reader that leaves early. Runs under TSan in CI.
+// SessionManager::events() reads it; a session filter; a missing event or an
+// unreadable header reported after the events before it; a reader that leaves
+// early. Runs under TSan in CI.
 #include <planning/planning.hpp>
 
 #include <set>
@@ -152,6 +153,43 @@ TEST_CASE("decoding ahead reports a missing event after handing over the events 
   }
   again.wait();
   CHECK_THROWS_AS(again.take(), DecodeError);
+}
+
+TEST_CASE(
+    "decoding ahead with a session filter reports an unreadable header after the events "
+    "before it",
+    "[replay][decode_ahead]") {
+  TempDir dir;
+  const std::vector<Event> expected = write_log(dir, 3, 200);
+  // The filter reads each frame's header (the others are never decoded).
+  const std::uint64_t damaged = GENERATE(as<std::uint64_t>{}, 2, 300, 600);
+  REQUIRE(raw::put(dir.path() / "store", "log", raw::seq_key(damaged), "not a frame").empty());
+  OpenLog open = open_log(dir);
+  const std::string chosen = expected[0].session_id;
+  DecodeAhead decoded(
+      *open.env, *open.log, 0, expected.size(), [&](std::string_view id) { return id == chosen; },
+      1 << 20);
+  std::vector<Event> got;
+  bool reported = false;
+  for (;;) {
+    decoded.wait();
+    try {
+      Event* event = decoded.take();
+      if (event == nullptr) break;
+      got.push_back(*event);
+    } catch (const DecodeError& e) {
+      CHECK_THAT(e.what(), Catch::Contains(std::to_string(damaged)));
+      reported = true;
+      break;
+    }
+  }
+  CHECK(reported);
+  CHECK_FALSE(decoded.finished());
+  std::vector<Event> want;
+  for (const Event& e : expected) {
+    if (e.sequence < damaged && e.session_id == chosen) want.push_back(e);
+  }
+  CHECK(got == want);
 }
 
 TEST_CASE("decoding ahead stops when its reader leaves before the end", "[replay][decode_ahead]") {

@@ -68,16 +68,14 @@ DecodeError missing_event(std::uint64_t sequence) {
   return DecodeError("event " + std::to_string(sequence) + " is missing from the log");
 }
 
-std::optional<Event> decode_in_order(const Txn& txn, ContentResolver& resolver, std::uint64_t* last,
-                                     std::uint64_t sequence, std::string_view frame,
-                                     const std::function<bool(std::string_view)>& select) {
+void step_in_order(std::uint64_t* last, std::uint64_t sequence) {
   if (sequence != *last + 1) throw missing_event(*last + 1);
   *last = sequence;
-  if (select) {
-    auto header = peek_header(sequence, frame);
-    if (!header) throw DecodeError(header.error().message);
-    if (!select(header->session_id)) return std::nullopt;
-  }
+}
+
+Event decode_in_order(const Txn& txn, ContentResolver& resolver, std::uint64_t* last,
+                      std::uint64_t sequence, std::string_view frame) {
+  step_in_order(last, sequence);
   auto event = resolver.decode(txn, sequence, frame);
   if (!event) throw DecodeError(event.error().message);
   return std::move(*event);
@@ -107,25 +105,23 @@ DecodeAhead::FrameBatch DecodeAhead::read_batch(std::uint64_t last, std::uint64_
     batch.clear();  // read() may run this again on a resized map
     std::uint64_t at = last;
     log_.scan(txn, last + 1, to, [&](std::uint64_t sequence, std::string_view frame) {
-      if (sequence != at + 1) {
-        batch.error = std::make_exception_ptr(missing_event(at + 1));
-        return false;
-      }
       *unreleased_bytes += frame.size();
       if (*unreleased_bytes >= kReleaseAfterBytes) {
         env_.release_mapped_pages(txn);  // the pages read are not needed again
         *unreleased_bytes = 0;
       }
       bool selected = true;
-      if (select_) {
-        auto header = peek_header(sequence, frame);
-        if (!header) {
-          batch.error = std::make_exception_ptr(DecodeError(header.error().message));
-          return false;
+      try {
+        step_in_order(&at, sequence);
+        if (select_) {
+          auto header = peek_header(sequence, frame);
+          if (!header) throw DecodeError(header.error().message);
+          selected = select_(header->session_id);
         }
-        selected = select_(header->session_id);
+      } catch (const DecodeError&) {
+        batch.error = std::current_exception();  // after the frames before it
+        return false;
       }
-      at = sequence;
       if (selected) batch.add(sequence, frame);
       return batch.sequences.size() < kBatchFrames && batch.bytes.size() < kBatchBytes &&
              at - last < kBatchReads;

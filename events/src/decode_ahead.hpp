@@ -36,13 +36,14 @@ class ContentResolver;
 // The event "missing from the log" error of a replay (DecodeError).
 DecodeError missing_event(std::uint64_t sequence);
 
-// One step of a replay in log order: throws missing_event(*last + 1) unless
-// `sequence` follows *last, which it then becomes; returns the event decoded
-// through `resolver`, or nullopt when `select` rejects its session (then only
-// its header is read). DecodeError for a damaged frame.
-std::optional<Event> decode_in_order(const Txn& txn, ContentResolver& resolver, std::uint64_t* last,
-                                     std::uint64_t sequence, std::string_view frame,
-                                     const std::function<bool(std::string_view)>& select);
+// One step of a read in log order: throws missing_event(*last + 1) unless
+// `sequence` follows *last, which it then becomes.
+void step_in_order(std::uint64_t* last, std::uint64_t sequence);
+
+// One step of a replay in log order (step_in_order): the event decoded through
+// `resolver`. DecodeError for a damaged frame.
+Event decode_in_order(const Txn& txn, ContentResolver& resolver, std::uint64_t* last,
+                      std::uint64_t sequence, std::string_view frame);
 
 class DecodeAhead {
  public:

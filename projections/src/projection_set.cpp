@@ -180,10 +180,7 @@ std::uint64_t ProjectionSet::replay_events(const Txn& txn, ContentResolver& reso
                                            const std::function<bool(const Event&)>& apply) const {
   std::uint64_t last = from;
   log_.scan(txn, from + 1, to, [&](std::uint64_t seq, std::string_view frame) {
-    bool more = true;
-    if (auto event = decode_in_order(txn, resolver, &last, seq, frame, {})) {
-      more = apply(*event);
-    }
+    const bool more = apply(decode_in_order(txn, resolver, &last, seq, frame));
     // Keeps a long replay's resident set bounded (release_mapped_pages).
     if ((last - from) % kReleaseEvery == 0) env_.release_mapped_pages(txn);
     return more;
