@@ -3,7 +3,6 @@
 
 #include <exception>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include "events/src/content_resolver.hpp"
@@ -44,7 +43,7 @@ constexpr std::size_t kReleaseAfterBytes = std::size_t{128} << 10;
 // (so that its pages can be released), with the last sequence read.
 struct DecodeAhead::FrameBatch {
   std::vector<std::uint64_t> sequences;
-  std::vector<std::uint32_t> sizes;
+  std::vector<std::size_t> ends;  // of each frame in `bytes`
   std::string bytes;
   std::uint64_t last_read = 0;
   // The failure that ended the reading after these frames (a missing event, a
@@ -53,14 +52,18 @@ struct DecodeAhead::FrameBatch {
 
   void clear() {
     sequences.clear();
-    sizes.clear();
+    ends.clear();
     bytes.clear();
     error = nullptr;
   }
   void add(std::uint64_t sequence, std::string_view frame) {
     sequences.push_back(sequence);
-    sizes.push_back(static_cast<std::uint32_t>(frame.size()));
     bytes.append(frame);
+    ends.push_back(bytes.size());
+  }
+  std::string_view frame(std::size_t index) const {
+    const std::size_t begin = index == 0 ? 0 : ends[index - 1];
+    return std::string_view(bytes).substr(begin, ends[index] - begin);
   }
 };
 
@@ -153,7 +156,6 @@ void DecodeAhead::decode_all(std::uint64_t from, std::uint64_t to) {
     // content (the base of its next delta) stays valid across transactions.
     ContentResolver resolver(log_, cache_bytes_);
     while (auto batch = batches.take()) {
-      std::string_view frames = batch->bytes;
       for (std::size_t next = 0; next < batch->sequences.size();) {
         {
           std::unique_lock lock(mutex_);
@@ -167,23 +169,19 @@ void DecodeAhead::decode_all(std::uint64_t from, std::uint64_t to) {
             spent_.pop_front();
           }
         }
-        const std::size_t first = next;
-        const std::string_view rest = frames;
-        std::tie(next, frames) = env_.read([&](const Txn& txn) {
+        next = env_.read([&, first = next](const Txn& txn) {
           chunk.clear();  // read() may run this again on a resized map
           std::size_t index = first;
-          std::string_view unread = rest;
           std::size_t content_bytes = 0;
           while (index < batch->sequences.size() && chunk.size() < kChunkEvents &&
                  content_bytes < kChunkContentBytes) {
-            const std::string_view frame = unread.substr(0, batch->sizes[index]);
-            unread.remove_prefix(frame.size());
-            auto event = resolver.decode(txn, batch->sequences[index++], frame);
+            auto event = resolver.decode(txn, batch->sequences[index], batch->frame(index));
+            ++index;
             if (!event) throw DecodeError(event.error().message);
             if (const std::string* text = content_of(*event)) content_bytes += text->size();
             chunk.push_back(std::move(*event));
           }
-          return std::pair{index, unread};
+          return index;
         });
         std::lock_guard lock(mutex_);
         queue_.push_back(std::move(chunk));

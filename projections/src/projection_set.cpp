@@ -1,11 +1,13 @@
 #include "projections/src/projection_set.hpp"
 
-#include <malloc.h>
 #include <algorithm>
 #include <cstring>
 #include <random>
 #include <stdexcept>
 #include <unordered_set>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
@@ -43,9 +45,9 @@ constexpr std::size_t kSortedChunksAhead = 2;
 // Passes a bulk build may make over the log (each reads all of it).
 constexpr std::uint64_t kMaxBulkPasses = 16;
 
-// Gives the heap's free pages back to the system. A bulk build frees its runs,
-// its content cache and its decoded chunks (the last two in the decoding
-// thread's arena) between passes; malloc keeps most of that resident, so the
+// Gives the heap's free pages back to the system. A bulk build frees its runs
+// when it writes them out, and its content cache and decoded chunks (in the
+// decoding thread's arena) between passes; malloc keeps most of that resident, so the
 // next pass, or the switch, would add its peak on top of it.
 void return_free_heap() {
 #if defined(__GLIBC__)
