@@ -54,7 +54,7 @@ class DecodeAhead {
   // content cache holds up to `cache_bytes` (ContentResolver).
   DecodeAhead(const Environment& env, const EventLog& log, std::uint64_t from, std::uint64_t to,
               SessionFilter select, std::size_t cache_bytes);
-  // Stops the decoding thread and waits for it.
+  // Stops the decoding and reading threads and waits for them.
   ~DecodeAhead();
   DecodeAhead(const DecodeAhead&) = delete;
   DecodeAhead& operator=(const DecodeAhead&) = delete;

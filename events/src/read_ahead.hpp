@@ -1,7 +1,8 @@
 // Producing items ahead of their consumer, on a thread of its own: `produce`
 // is called until it returns nullopt, and up to `depth` items wait to be taken.
-// A bulk build merges its sorted runs this way (CPU and reads of temporary
-// files) while it appends the previous chunk to LMDB.
+// A replay reads its log this way ahead of decoding it (DecodeAhead), and a
+// bulk build merges its sorted runs (CPU and reads of temporary files) while
+// it appends the previous chunk to LMDB.
 //
 // `produce` must not need anything the consumer holds while it waits in
 // take() (for LMDB: no transaction of this process). An exception thrown by
