@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <istream>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -156,26 +155,15 @@ class StringSink final : public std::streambuf {
   std::string* out_ = nullptr;
 };
 
-// A streambuf reading a caller's bytes in place.
-class ViewSource final : public std::streambuf {
- public:
-  void view(std::string_view v) noexcept {
-    char* p = const_cast<char*>(v.data());
-    setg(p, p, p + v.size());
-  }
-};
-
-// Streams for the record codec. Building a std::ios costs more than encoding a
-// small record (basic_ios::init and its locale lookups), so each thread keeps
-// one of each and reuses it; a nested encode/decode on the same thread (while
-// the thread's stream is busy) builds its own.
+// The stream records are encoded through. Building a std::ios costs more than
+// encoding a small record (basic_ios::init and its locale lookups), so each
+// thread keeps one and reuses it; a nested encode on the same thread (while the
+// thread's stream is busy) builds its own. (Records are decoded without a
+// stream: record_reader.hpp.)
 struct RecordStreams {
   StringSink sink;
   std::ostream out{&sink};
-  ViewSource source;
-  std::istream in{&source};
   bool out_busy = false;
-  bool in_busy = false;
   std::string buffer;  // encode_record's output while out_busy
 };
 inline thread_local RecordStreams tls_record_streams;
@@ -220,32 +208,6 @@ std::string encode_record(Write&& write) {
   std::string bytes = tls.buffer;
   if (tls.buffer.capacity() > kKeptEncodeBuffer) std::string().swap(tls.buffer);
   return bytes;
-}
-
-template <typename Read>
-void decode_with(RecordStreams& streams, std::string_view bytes, Read& read) {
-  streams.source.view(bytes);
-  streams.in.clear();
-  cereal::PortableBinaryInputArchive ar(streams.in);
-  read(ar);
-  if (streams.in.peek() != std::char_traits<char>::eof()) {
-    throw DecodeError("trailing bytes in record");
-  }
-}
-
-// Decodes one record in place from `bytes` (no copy), bounding every length by
-// the bytes left; trailing bytes are an error. Throws DecodeError / cereal::Exception.
-template <typename Read>
-void decode_record(std::string_view bytes, Read&& read) {
-  DecodeBudget budget(bytes.size());
-  RecordStreams& tls = tls_record_streams;
-  if (tls.in_busy) {
-    RecordStreams own;
-    decode_with(own, bytes, read);
-  } else {
-    StreamLease lease(tls.in_busy);
-    decode_with(tls, bytes, read);
-  }
 }
 
 }  // namespace planning::detail

@@ -12,6 +12,7 @@
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/hashing.hpp"
+#include "events/src/record_reader.hpp"
 
 namespace planning {
 

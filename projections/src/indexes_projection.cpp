@@ -15,8 +15,9 @@
 #include "events/src/bytes.hpp"
 #include "events/src/cereal_fields.hpp"
 #include "events/src/hashing.hpp"
-#include "projections/src/session_fold.hpp"
+#include "events/src/record_reader.hpp"
 #include "projections/src/databases.hpp"
+#include "projections/src/session_fold.hpp"
 #include "projections/src/stored_projection.hpp"
 
 namespace planning::detail {

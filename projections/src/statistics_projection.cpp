@@ -7,9 +7,10 @@
 #include <planning/queries.hpp>
 
 #include "events/src/cereal_fields.hpp"
+#include "events/src/record_reader.hpp"
+#include "projections/src/databases.hpp"
 #include "projections/src/session_fold.hpp"
 #include "projections/src/statistics_records.hpp"
-#include "projections/src/databases.hpp"
 #include "projections/src/stored_projection.hpp"
 
 namespace planning::detail {
