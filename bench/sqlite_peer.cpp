@@ -97,9 +97,13 @@ SqlitePeer::SqlitePeer(const std::filesystem::path& file) : file_(file) {
       "event_seq) VALUES(?, ?, ?, 'autosave', ?, ?)");
   select_history_ =
       prepare("SELECT content FROM versions WHERE session_id = ? ORDER BY version_number");
+  select_versions_ = prepare(
+      "SELECT version_number, content, change_summary, created_at, event_seq FROM versions "
+      "WHERE session_id = ? ORDER BY version_number");
   select_events_ =
       prepare("SELECT seq, session_id, stream_version, type, ts, payload FROM events ORDER BY seq");
   begin_ = prepare("BEGIN IMMEDIATE");
+  begin_read_ = prepare("BEGIN");
   commit_ = prepare("COMMIT");
   std::random_device random;
   next_id_ = (static_cast<std::uint64_t>(random()) << 32 | random()) & 0xffffffff0000ULL;
@@ -259,6 +263,29 @@ std::vector<std::string> SqlitePeer::history(const std::string& id) {
   if (rc != SQLITE_DONE) die(std::string("sqlite history: ") + sqlite3_errmsg(db_));
   sqlite3_reset(select_history_);
   sqlite3_clear_bindings(select_history_);
+  return out;
+}
+
+std::vector<SqlitePeer::Version> SqlitePeer::versions(const std::string& id) {
+  std::vector<Version> out;
+  step_done(db_, begin_read_, "BEGIN");
+  Current session;
+  if (load(id, session)) {
+    out.reserve(static_cast<std::size_t>(session.current_version));
+    bind_text(select_versions_, 1, id);
+    int rc = 0;
+    while ((rc = sqlite3_step(select_versions_)) == SQLITE_ROW) {
+      out.push_back({.number = sqlite3_column_int64(select_versions_, 0),
+                     .content = column_text(select_versions_, 1),
+                     .change_summary = column_text(select_versions_, 2),
+                     .created_at = sqlite3_column_int64(select_versions_, 3),
+                     .event_seq = sqlite3_column_int64(select_versions_, 4)});
+    }
+    if (rc != SQLITE_DONE) die(std::string("sqlite versions: ") + sqlite3_errmsg(db_));
+    sqlite3_reset(select_versions_);
+    sqlite3_clear_bindings(select_versions_);
+  }
+  commit();
   return out;
 }
 

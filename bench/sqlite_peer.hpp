@@ -40,8 +40,20 @@ class SqlitePeer {
                             const std::string& content);
   void update_in_txn(const std::string& id, const std::string& content);
 
-  // Every version's content of one session, oldest first.
+  // Every version's content of one session, oldest first (one SELECT).
   std::vector<std::string> history(const std::string& id);
+
+  // What get_versions returns, as this schema has it: in one read transaction,
+  // the session read (empty when it does not exist), then every version's
+  // number, content, summary, time and event, oldest first.
+  struct Version {
+    std::int64_t number = 0;
+    std::string content;
+    std::string change_summary;
+    std::int64_t created_at = 0;
+    std::int64_t event_seq = 0;
+  };
+  std::vector<Version> versions(const std::string& id);
 
   // Empties sessions, versions and the indexes, and replays the events table
   // into them in one transaction. Returns the events replayed.
@@ -77,6 +89,8 @@ class SqlitePeer {
   sqlite3_stmt* update_session_ = nullptr;
   sqlite3_stmt* insert_version_ = nullptr;
   sqlite3_stmt* select_history_ = nullptr;
+  sqlite3_stmt* select_versions_ = nullptr;
+  sqlite3_stmt* begin_read_ = nullptr;
   sqlite3_stmt* select_events_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;

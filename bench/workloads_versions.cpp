@@ -136,25 +136,40 @@ void history_reads(RunState& state) {
       peer.update(peer_ids.back(), text);
     }
   }
-  std::vector<double> ours, theirs;
+  std::vector<double> ours, theirs, theirs_content;
   for (std::size_t i = 0; i < kHistoryReads; ++i) {
     const std::size_t s = i % kHistorySessions;
     std::size_t n = 0;
     ours.push_back(time_seconds([&] { n = must(manager->get_versions(ours_ids[s]), "get_versions").size(); }) * 1e6);
     if (n != kHistoryVersions) die("get_versions returned the wrong number of versions");
-    theirs.push_back(time_seconds([&] { n = peer.history(peer_ids[s]).size(); }) * 1e6);
+    theirs.push_back(time_seconds([&] { n = peer.versions(peer_ids[s]).size(); }) * 1e6);
+    if (n != kHistoryVersions) die("the peer's versions are the wrong number");
+    theirs_content.push_back(time_seconds([&] { n = peer.history(peer_ids[s]).size(); }) * 1e6);
     if (n != kHistoryVersions) die("the peer's history has the wrong number of versions");
   }
-  const double ours_us = median(ours), peer_us = median(theirs);
-  progress(fmt::format("8. history: get_versions {:.1f} µs, same-work SQLite {:.1f} µs", ours_us,
-                       peer_us));
-  state.report.add({.workload = fmt::format("8. get_versions, {} versions of 1 KiB (median)",
-                                            kHistoryVersions),
+  const double ours_us = median(ours), peer_us = median(theirs),
+               peer_content_us = median(theirs_content);
+  progress(fmt::format(
+      "8. history: get_versions {:.1f} µs, same-work SQLite {:.1f} µs (content only {:.1f} µs)",
+      ours_us, peer_us, peer_content_us));
+  const std::string workload =
+      fmt::format("8. get_versions, {} versions of 1 KiB (median)", kHistoryVersions);
+  state.report.add({.workload = workload,
                     .ours = micros(ours_us),
-                    .baseline = "same-work SQLite, full copies: " + micros(peer_us),
+                    .baseline = "same-work SQLite, full copies (session read, then each "
+                                "version's number, content, summary, time, event in one "
+                                "read transaction): " +
+                                micros(peer_us),
                     .ratio = times(peer_us / ours_us),
                     .goal = "≥ 1× same-work SQLite (ratio = its time ÷ ours)",
                     .met = ours_us <= peer_us});
+  state.report.add({.workload = workload,
+                    .ours = micros(ours_us),
+                    .baseline = "SQLite, full copies, one SELECT of the contents only: " +
+                                micros(peer_content_us),
+                    .ratio = times(peer_content_us / ours_us),
+                    .goal = "informational (less than get_versions returns)",
+                    .met = std::nullopt});
 }
 
 }  // namespace bench

@@ -304,11 +304,15 @@ Result<std::vector<Version>> SessionManager::Impl::versions(const Txn& txn,
                                                             const Session& session) const {
   std::vector<Version> out;
   out.reserve(session.current_version);
-  // Oldest first through one resolver: each version's delta applies to the
-  // content just resolved (its base), not to a chain from the keyframe.
+  // Oldest first: each version's delta applies to the content of the version
+  // before it (its base), as resolved a step earlier, not to a chain from the
+  // keyframe.
   detail::ContentResolver resolver(*log);
+  detail::FrameCursor frames(*log, txn);
   std::optional<Error> failed;
-  std::uint64_t previous_content_seq = 0;
+  // Views the content of an element of `out`, which never reallocates: it was
+  // reserved for every version and the scan stops at the last.
+  detail::ContentResolver::Known previous;
   detail::kv_scan_prefix(
       txn, env->dbi(txn, detail::VersionsDatabases::records), session.id,
       [&](std::string_view key, std::string_view value) {
@@ -324,18 +328,28 @@ Result<std::vector<Version>> SessionManager::Impl::versions(const Txn& txn,
         detail::VersionRecord record = detail::decode_version(value);
         // A version that changed no content (title, metadata) shares its
         // predecessor's content event: copied, not decoded again.
-        if (!out.empty() && record.content_seq == previous_content_seq) {
+        if (!out.empty() && record.content_seq == previous.sequence) {
           std::string same = out.back().content;
           out.push_back(make_version(session, number, std::move(record), std::move(same)));
           return number < session.current_version;
         }
-        previous_content_seq = record.content_seq;
-        auto content = resolver.content(txn, record.content_seq);
+        std::uint32_t depth = 0;
+        Result<std::string> content;
+        if (record.content_seq == 0) {  // a session that never had content
+          content = std::string();
+        } else if (auto frame = frames.frame(record.content_seq)) {
+          content = resolver.content_after(txn, record.content_seq, *frame, previous, depth);
+        } else {
+          content = fail(ErrorCode::corruption,
+                         fmt::format("event {} is missing from the log", record.content_seq));
+        }
         if (!content) {
           failed = content.error();
           return false;
         }
+        const std::uint64_t content_seq = record.content_seq;
         out.push_back(make_version(session, number, std::move(record), std::move(*content)));
+        previous = {content_seq, depth, out.back().content};
         return number < session.current_version;
       });
   if (failed) return std::unexpected(*failed);

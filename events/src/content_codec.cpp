@@ -102,16 +102,18 @@ std::optional<std::string_view> raw_frame_bytes(std::string_view frame) {
   return frame.substr(kAround);
 }
 
-// Decompresses a single zstd frame that records its size, which must be at most
-// `limit` (and equal `exact` when given). A frame of one raw block as this
-// build writes small scripts is read without zstd: a decompression call costs
-// microseconds however small its input (it resets its context).
-std::string unzstd(std::string_view frame, std::uint64_t limit, bool exact) {
+// The bytes of a single zstd frame that records its size, which must be at
+// most `limit` (and equal it when `exact`). A frame of one raw block, as this
+// build writes small scripts, is read in place without zstd (a decompression
+// call costs microseconds however small its input: it resets its context);
+// any other is decompressed into `scratch`, which the result then views.
+std::string_view unzstd(std::string_view frame, std::uint64_t limit, bool exact,
+                        std::string& scratch) {
   if (const auto raw = raw_frame_bytes(frame)) {
     if (exact ? raw->size() != limit : raw->size() > limit) {
       throw DecodeError("stored content: zstd frame size disagrees with the recorded length");
     }
-    return std::string(*raw);
+    return *raw;
   }
   const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
@@ -120,13 +122,14 @@ std::string unzstd(std::string_view frame, std::uint64_t limit, bool exact) {
   if (exact ? size != limit : size > limit) {
     throw DecodeError("stored content: zstd frame size disagrees with the recorded length");
   }
-  std::string out(static_cast<std::size_t>(size), '\0');
-  const std::size_t n = ZSTD_decompressDCtx(dctx(), out.data(), out.size(), frame.data(), frame.size());
+  scratch.assign(static_cast<std::size_t>(size), '\0');
+  const std::size_t n =
+      ZSTD_decompressDCtx(dctx(), scratch.data(), scratch.size(), frame.data(), frame.size());
   if (ZSTD_isError(n)) {
     throw DecodeError(std::string("stored content: zstd frame: ") + ZSTD_getErrorName(n));
   }
-  if (n != out.size()) throw DecodeError("stored content: zstd frame is short");
-  return out;
+  if (n != scratch.size()) throw DecodeError("stored content: zstd frame is short");
+  return scratch;
 }
 
 std::string header(ContentKind kind, std::string_view content) {
@@ -254,13 +257,19 @@ std::string load_content(const StoredContent& stored, std::string_view base, Tex
   std::string text;
   switch (stored.kind) {
     case ContentKind::raw: return std::string(stored.body);
-    case ContentKind::keyframe: text = unzstd(stored.body, stored.length, true); break;
+    case ContentKind::keyframe: {
+      std::string scratch;
+      const std::string_view bytes = unzstd(stored.body, stored.length, true, scratch);
+      text = bytes.data() == scratch.data() ? std::move(scratch) : std::string(bytes);
+      break;
+    }
     case ContentKind::delta: {
       // A script never needs more than an op header per output byte plus the bytes;
       // the second bound caps what a forged frame can make the decoder allocate.
       const std::uint64_t limit = std::min<std::uint64_t>(22 * stored.length + 64,
                                                           2 * std::uint64_t{kMaxPayloadBytes});
-      const std::string script = unzstd(stored.body, limit, false);
+      std::string scratch;
+      const std::string_view script = unzstd(stored.body, limit, false, scratch);
       text = apply_line_delta(base, script, static_cast<std::size_t>(stored.length));
       break;
     }

@@ -54,11 +54,35 @@ Result<std::string> ContentResolver::content(const Txn& txn, std::uint64_t seque
   return std::move(*const_cast<std::string*>(text));  // `event` is ours and dies here
 }
 
+Result<std::string> ContentResolver::content_after(const Txn& txn, std::uint64_t sequence,
+                                                   std::string_view frame, const Known& previous,
+                                                   std::uint32_t& depth) {
+  const Txn* saved = txn_;
+  txn_ = &txn;
+  known_ = &previous;
+  auto decoded = decode_event_checked(sequence, frame, this);
+  known_ = nullptr;
+  txn_ = saved;
+  if (!decoded) return std::unexpected(decoded.error());
+  std::string* text = const_cast<std::string*>(content_of(decoded->event));
+  if (text == nullptr || !decoded->stored)
+    return corrupt(sequence, "was expected to carry content");
+  depth = decoded->stored->depth;
+  return std::move(*text);  // `decoded` is ours and dies here
+}
+
 Result<std::string_view> ContentResolver::base_content(std::string_view session_id,
                                                        std::uint64_t base_seq,
                                                        std::uint32_t depth) {
   // Invariant: only reached through decode(), which set txn_.
   if (txn_ == nullptr) return corrupt(base_seq, "content resolved outside a transaction");
+  if (known_ != nullptr && known_->sequence == base_seq) {
+    if (known_->depth != depth) {
+      return corrupt(base_seq, fmt::format("content stored at delta depth {}, expected {}",
+                                           known_->depth, depth));
+    }
+    return known_->text;
+  }
   if (const Entry* hit = cached(session_id, base_seq)) {
     if (hit->depth != depth) {
       return corrupt(base_seq, fmt::format("content stored at delta depth {}, expected {}",

@@ -47,6 +47,22 @@ class ContentResolver final : public ContentSource {
   // corruption when that event sets no content.
   Result<std::string> content(const Txn& txn, std::uint64_t sequence);
 
+  // The content the caller holds for a session: `text`, set by its content
+  // event `sequence`, stored at delta depth `depth`.
+  struct Known {
+    std::uint64_t sequence = 0;
+    std::uint32_t depth = 0;
+    std::string_view text;
+  };
+  // As content(), for a caller walking a session's contents in order (a whole
+  // history): a delta stored against `previous` is applied to it as given,
+  // neither looked up in nor copied into the cache. Sets `depth` to the delta
+  // depth event `sequence` stores its content at (the next call's
+  // `previous.depth`).
+  // `frame` is the event's frame as read from the log.
+  Result<std::string> content_after(const Txn& txn, std::uint64_t sequence, std::string_view frame,
+                                    const Known& previous, std::uint32_t& depth);
+
   // ContentSource. REQUIRES: called from inside decode / read / content.
   Result<std::string_view> base_content(std::string_view session_id, std::uint64_t base_seq,
                                         std::uint32_t depth) override;
@@ -71,6 +87,7 @@ class ContentResolver final : public ContentSource {
   std::size_t bytes_ = 0;
   std::minstd_rand victims_;  // default seed: a replay evicts the same way every time
   std::string uncached_;      // a base too large for the cache, while its delta is applied
+  const Known* known_ = nullptr;  // content_after's `previous`, while it decodes
   // The entry the last lookup found: decoding a delta finds its session's entry
   // as the base, then remembers the result in that same entry (one hash lookup).
   Entry* recent_ = nullptr;

@@ -54,6 +54,33 @@ std::optional<std::string_view> EventLog::frame(const Txn& txn, std::uint64_t se
   return kv_get(txn, log_, be64(sequence));
 }
 
+std::optional<std::string_view> FrameCursor::frame(std::uint64_t sequence) {
+  // Stepping costs less than a search while the wanted key is this close.
+  constexpr std::uint64_t kStepsBeforeSearch = 2;
+  MDB_val k{}, v{};
+  if (at_ != 0 && sequence > at_ && sequence - at_ <= kStepsBeforeSearch) {
+    while (at_ < sequence) {
+      if (!cursor_.get(k, v, MDB_NEXT)) {
+        at_ = 0;
+        return std::nullopt;
+      }
+      const std::string_view key = from_val(k);
+      if (key.size() != 8) throw DecodeError("log key is not 8 bytes");
+      at_ = get_be<std::uint64_t>(key, 0);
+    }
+    if (at_ == sequence) return from_val(v);
+    return std::nullopt;  // a gap: the frame is missing
+  }
+  const std::string key = be64(sequence);
+  k = to_val(key);
+  if (!cursor_.get(k, v, MDB_SET_KEY)) {
+    at_ = 0;
+    return std::nullopt;
+  }
+  at_ = sequence;
+  return from_val(v);
+}
+
 void EventLog::scan(const Txn& txn, std::uint64_t from, std::uint64_t to,
                     const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
   if (from > to) return;

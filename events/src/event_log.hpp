@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include <planning/events.hpp>
@@ -59,8 +60,25 @@ class EventLog {
   void set_format_version(const Txn& txn, std::uint32_t version) const;
 
  private:
+  friend class FrameCursor;
   MDB_dbi meta_;
   MDB_dbi log_;
+};
+
+// Reads frames of one transaction through one cursor, for a reader asking for
+// them in ascending order (a session's history): a frame a step or two past
+// the last one is reached by stepping the cursor, and LMDB finds a key on the
+// leaf the cursor is on without searching from the root. Any order works; it
+// is only slower. Valid while `txn` is.
+class FrameCursor {
+ public:
+  FrameCursor(const EventLog& log, const Txn& txn) : cursor_(txn, log.log_) {}
+  // As EventLog::frame.
+  std::optional<std::string_view> frame(std::uint64_t sequence);
+
+ private:
+  Cursor cursor_;
+  std::uint64_t at_ = 0;  // the key the cursor is on; 0 = not positioned
 };
 
 }  // namespace planning::detail
