@@ -65,7 +65,11 @@ class StatisticsProjection final : public StoredProjection {
   void clear(const Txn& txn) override { kv_clear(txn, dbi_.in(txn)); }
 
   void apply(const Txn& txn, const Event& event) override {
-    const std::string key = "s:" + event.session_id;
+    // Built in a buffer kept between events: one allocation per projection,
+    // not one per event (a session id is longer than a short string's buffer).
+    std::string& key = key_;
+    key.assign("s:");
+    key += event.session_id;
     if (!in_run_) {
       Counters counters = read_counters(txn, dbi_.in(txn));
       const std::optional<Contribution> now = next(counters, load(txn, key), event);
@@ -153,6 +157,7 @@ class StatisticsProjection final : public StoredProjection {
   }
 
   DerivedDbi dbi_;
+  std::string key_;  // apply's key, "s:" ‖ session id
   // The current run's state (see StoredProjection::begin_run): the counters
   // once read, and the contributions of the sessions it touched.
   bool in_run_ = false;
