@@ -63,7 +63,7 @@ cmake -S . -B build-fuzz -G Ninja \
   -DPLANNING_BUILD_FUZZERS=ON -DPLANNING_SANITIZE=address,undefined \
   -DPLANNING_BUILD_TOOLS=OFF -DPLANNING_BUILD_EXAMPLES=OFF -DPLANNING_INSTALL=OFF \
   -DPLANNING_FUZZ_MAX_TIME="${PLANNING_FUZZ_MAX_TIME:-60}" >/dev/null
-cmake --build build-fuzz -j "$jobs" --target fuzz_event_decode fuzz_import fuzz_metadata
+cmake --build build-fuzz -j "$jobs" --target fuzz_event_decode fuzz_import fuzz_metadata fuzz_record_reader
 
 symbolizer="$(command -v "llvm-symbolizer-$version" || command -v llvm-symbolizer || true)"
 [ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH="$symbolizer"

@@ -1,8 +1,10 @@
-// Writes the seed corpora of fuzz_event_decode and fuzz_import (docs/FUZZING.md):
+// Writes the seed corpora of fuzz_event_decode, fuzz_import and
+// fuzz_record_reader (docs/FUZZING.md):
 //   fuzz_make_corpus <tests/fuzz/corpus>
 // Runs a deterministic flow touching every event type on a scratch store, then
 // writes each event's frame (raw, resealed and a few near-valid variants) and
-// the store's JSON Lines export (as is, sealed, and near-valid variants).
+// the store's JSON Lines export (as is, sealed, and near-valid variants), and
+// records written by Cereal in both byte orders, whole and cut.
 // fuzz_metadata's seeds are written by hand (docs/FUZZING.md). Session ids
 // are UUIDv7 (time + random), so a regenerated corpus differs in its ids only.
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "fuzz/fuzz_support.hpp"
+#include "support/record_sample.hpp"
 
 namespace {
 
@@ -155,6 +158,17 @@ int main(int argc, char** argv) {
     }
     write_file(import_dir / ("generated-" + std::to_string(i)), seed);
   }
+  // --- fuzz_record_reader: records as Cereal writes them, in both byte orders,
+  // a record with every optional field empty, and a record cut short.
+  const auto records_dir = out / "fuzz_record_reader";
+  using Options = cereal::PortableBinaryOutputArchive::Options;
+  const std::string little =
+      test_records::write_with_cereal(test_records::sample(), Options::LittleEndian());
+  write_file(records_dir / "sample-little-endian", little);
+  write_file(records_dir / "sample-big-endian",
+             test_records::write_with_cereal(test_records::sample(), Options::BigEndian()));
+  write_file(records_dir / "sample-empty", test_records::write_with_cereal(test_records::Sample{}));
+  write_file(records_dir / "sample-cut", little.substr(0, little.size() / 2));
   std::printf("wrote %zu event frames and a %zu-line export under %s\n", frames.size(),
               events.size(), out.c_str());
   return 0;

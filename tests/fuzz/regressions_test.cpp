@@ -16,6 +16,7 @@
 #include <planning/planning.hpp>
 
 #include "fuzz/event_chain.hpp"
+#include "support/record_sample.hpp"
 #include "support/temp_store.hpp"
 #include "support/test_helpers.hpp"
 
@@ -245,4 +246,23 @@ TEST_CASE("an imported event claiming a future schema version is rejected or kep
   std::ostringstream exported;
   PLAN_OK(m->export_events(exported));
   CHECK(exported.str() == line);
+}
+
+// F6 (fuzz_record_reader, property "throws nothing but DecodeError"): the
+// checked string helper bounded a length n by `8 + n <= bytes left`, which
+// wraps for n near 2^64 and passed; std::string::resize then threw
+// std::length_error — a payload reported "malformed payload:
+// basic_string::_M_replace_aux", a projection record a `storage` error
+// instead of corruption. Both readers now refuse it as a record too short.
+TEST_CASE("a record whose string length wraps the bound is refused as too short",
+          "[fuzz][regression][record_reader]") {
+  std::string bytes("\x01\x07\x00\x00\x00", 5);         // little-endian archive, class version 7
+  bytes.append("\xf9\xff\xff\xff\xff\xff\xff\xff", 8);  // text's length 2^64 - 7: 8 + n wraps to 1
+  bytes.append("x");
+  CHECK_THROWS_MATCHES(test_records::read_with_reader(bytes), detail::DecodeError,
+                       Catch::Matchers::Predicate<detail::DecodeError>([](const auto& e) {
+                         return std::string(e.what()).find("exceeds the record") !=
+                                std::string::npos;
+                       }));
+  CHECK_THROWS_AS(test_records::read_with_cereal(bytes), detail::DecodeError);
 }
