@@ -54,12 +54,12 @@ class ContentResolver final : public ContentSource {
     std::uint32_t depth = 0;
     std::string_view text;
   };
-  // As content(), for a caller walking a session's contents in order (a whole
-  // history): a delta stored against `previous` is applied to it as given,
-  // neither looked up in nor copied into the cache. Sets `depth` to the delta
-  // depth event `sequence` stores its content at (the next call's
+  // As content() for content event `sequence` (not 0), whose frame the caller
+  // read from the log, for a caller walking a session's contents in order (a
+  // whole history): a delta stored against `previous` is applied to it as
+  // given, neither looked up in nor copied into the cache. Sets `depth` to the
+  // delta depth the event stores its content at (the next call's
   // `previous.depth`).
-  // `frame` is the event's frame as read from the log.
   Result<std::string> content_after(const Txn& txn, std::uint64_t sequence, std::string_view frame,
                                     const Known& previous, std::uint32_t& depth);
 
