@@ -15,6 +15,7 @@
 #include "events/src/decode_ahead.hpp"
 #include "events/src/event_log.hpp"
 #include "events/src/lmdb_env.hpp"
+#include "support/log_fixture.hpp"
 #include "support/raw_lmdb.hpp"
 #include "support/temp_store.hpp"
 #include "support/test_helpers.hpp"
@@ -27,46 +28,6 @@ using planning::detail::Environment;
 using planning::detail::EventLog;
 
 namespace {
-
-// A log of `sessions` sessions with `updates` content edits each, interleaved
-// (so that content is stored as deltas against earlier events); returns every
-// event as the engine reads it.
-std::vector<Event> write_log(const TempDir& dir, int sessions, int updates) {
-  auto m = open_store(test_options(dir));
-  std::vector<std::string> ids;
-  for (int s = 0; s < sessions; ++s) {
-    std::string content;
-    for (int line = 0; line < 40; ++line) content += "line " + std::to_string(line) + "\n";
-    ids.push_back(
-        PLAN_OK(m->create({.title = "s" + std::to_string(s), .initial_content = content})).id);
-  }
-  for (int u = 0; u < updates; ++u) {
-    for (int s = 0; s < sessions; ++s) {
-      std::string content;
-      for (int line = 0; line < 40; ++line) {
-        content += "line " + std::to_string(line == u % 40 ? 1000 + u : line) + "\n";
-      }
-      PLAN_OK(m->update(ids[s], {.content = content}));
-    }
-  }
-  return PLAN_OK(m->events());
-}
-
-struct OpenLog {
-  std::unique_ptr<Environment> env;
-  std::unique_ptr<EventLog> log;
-};
-
-OpenLog open_log(const TempDir& dir) {
-  planning::detail::StorageOptions options;
-  options.path = dir.path() / "store";
-  options.create_if_missing = false;
-  auto env = Environment::open(options, planning::detail::kLogDatabases);
-  REQUIRE(env);
-  OpenLog out{std::move(*env), nullptr};
-  out.log = std::make_unique<EventLog>(*out.env);
-  return out;
-}
 
 // Every event the feed hands over, taking them as a replay does.
 std::vector<Event> take_all(DecodeAhead& decoded) {
