@@ -391,9 +391,9 @@ struct Ack {
 
 // A node process: 4 writer threads update the 50 sessions until `deadline`
 // (half with expected_stream_version), appending one line per acknowledged
-// update to `acks`; then waits until it has applied the whole shared log and
-// writes its head and whether verify() passed to `final_file`. Exits 0, or 1 when it could not
-// open.
+// update to `acks`; then waits until it has applied the whole shared log (the
+// head the parent writes into `stop`) and writes its head and whether verify()
+// passed to `final_file`. Exits 0, or 1 when it could not open.
 [[noreturn]] void run_node(const Options& options, const std::vector<std::string>& sessions,
                            const std::filesystem::path& acks,
                            const std::filesystem::path& final_file,
@@ -435,14 +435,18 @@ struct Ack {
   }
   for (auto& w : writers) w.join();
   std::fclose(out);
-  // Every node's writers are done once the parent creates `stop`; then
-  // converge: the local head reaches the shared head.
+  // Every node's writers are done once the parent creates `stop`, which holds
+  // the shared log's final head; then converge: the local head reaches it.
+  // (info().shared_head_sequence is the highest head this node has seen, which
+  // may not yet include the other nodes' last appends.)
   std::ofstream(final_file.string() + ".writers-done").put('\n');
   const auto stop = final_file.parent_path() / "stop";
   while (!std::filesystem::exists(stop)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::uint64_t final_head = 0;
+  std::ifstream(stop) >> final_head;
   for (int i = 0; i < 600; ++i) {
     auto info = store.info();
-    if (info && info->head_sequence == info->shared_head_sequence) break;
+    if (info && info->head_sequence >= final_head) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   auto info = store.info();
@@ -512,7 +516,13 @@ void run_three_nodes(std::chrono::seconds length, int kills) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  std::ofstream(dir.path() / "stop").put('\n');
+  // The shared log's final head: a node opened now catches up to it. Written
+  // whole before `stop` appears (renamed into place).
+  {
+    auto seed = open_node(node_options(dir, db, "seed"));
+    std::ofstream(dir.path() / "stop.tmp") << PLAN_OK(seed->info()).head_sequence << '\n';
+  }
+  std::filesystem::rename(dir.path() / "stop.tmp", dir.path() / "stop");
   for (int n = 0; n < 3; ++n) CHECK(wait_exit(pids[n]) == 0);
 
   // A fresh node replays the shared log; every node ended at its head.
