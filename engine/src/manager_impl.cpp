@@ -334,15 +334,7 @@ Result<std::vector<Version>> SessionManager::Impl::versions(const Txn& txn,
           return number < session.current_version;
         }
         std::uint32_t depth = 0;
-        Result<std::string> content;
-        if (record.content_seq == 0) {  // a session that never had content
-          content = std::string();
-        } else if (auto frame = frames.frame(record.content_seq)) {
-          content = resolver.content_after(txn, record.content_seq, *frame, previous, depth);
-        } else {
-          content = fail(ErrorCode::corruption,
-                         fmt::format("event {} is missing from the log", record.content_seq));
-        }
+        auto content = resolver.content_after(txn, record.content_seq, frames, previous, depth);
         if (!content) {
           failed = content.error();
           return false;

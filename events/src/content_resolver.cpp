@@ -20,20 +20,15 @@ ContentResolver::ContentResolver(const EventLog& log, std::size_t cache_bytes)
 
 Result<DecodedEvent> ContentResolver::decode_stored(const Txn& txn, std::uint64_t sequence,
                                                     std::string_view frame) {
-  const Txn* saved = txn_;
-  txn_ = &txn;
-  auto decoded = decode_event_stored(sequence, frame, this);
-  txn_ = saved;
+  auto decoded = within(txn, nullptr, [&] { return decode_event_stored(sequence, frame, this); });
   if (decoded && decoded->stored) remember(decoded->event, decoded->stored->depth);
   return decoded;
 }
 
 Result<Event> ContentResolver::decode(const Txn& txn, std::uint64_t sequence,
                                       std::string_view frame) {
-  const Txn* saved = txn_;
-  txn_ = &txn;
-  auto decoded = decode_event_checked(sequence, frame, this);  // no chain hash wanted
-  txn_ = saved;
+  // No chain hash wanted: the checked decode.
+  auto decoded = within(txn, nullptr, [&] { return decode_event_checked(sequence, frame, this); });
   if (!decoded) return std::unexpected(decoded.error());
   if (decoded->stored) remember(decoded->event, decoded->stored->depth);
   return std::move(decoded->event);
@@ -41,7 +36,7 @@ Result<Event> ContentResolver::decode(const Txn& txn, std::uint64_t sequence,
 
 Result<Event> ContentResolver::read(const Txn& txn, std::uint64_t sequence) {
   auto frame = log_.frame(txn, sequence);
-  if (!frame) return fail(ErrorCode::corruption, fmt::format("event {} is missing from the log", sequence));
+  if (!frame) return missing(sequence);
   return decode(txn, sequence, *frame);
 }
 
@@ -49,32 +44,37 @@ Result<std::string> ContentResolver::content(const Txn& txn, std::uint64_t seque
   if (sequence == 0) return std::string();  // a session that never had content
   auto event = read(txn, sequence);
   if (!event) return std::unexpected(event.error());
-  const std::string* text = content_of(*event);
-  if (text == nullptr) return corrupt(sequence, "was expected to carry content");
-  return std::move(*const_cast<std::string*>(text));  // `event` is ours and dies here
+  return take_content(sequence, *event);
 }
 
 Result<std::string> ContentResolver::content_after(const Txn& txn, std::uint64_t sequence,
-                                                   std::string_view frame, const Known& previous,
+                                                   FrameCursor& frames, const Known& previous,
                                                    std::uint32_t& depth) {
-  const Txn* saved = txn_;
-  txn_ = &txn;
-  known_ = &previous;
-  auto decoded = decode_event_checked(sequence, frame, this);
-  known_ = nullptr;
-  txn_ = saved;
+  depth = 0;
+  if (sequence == 0) return std::string();  // a session that never had content
+  auto frame = frames.frame(sequence);
+  if (!frame) return missing(sequence);
+  auto decoded =
+      within(txn, &previous, [&] { return decode_event_checked(sequence, *frame, this); });
   if (!decoded) return std::unexpected(decoded.error());
-  std::string* text = const_cast<std::string*>(content_of(decoded->event));
-  if (text == nullptr || !decoded->stored)
-    return corrupt(sequence, "was expected to carry content");
-  depth = decoded->stored->depth;
-  return std::move(*text);  // `decoded` is ours and dies here
+  if (decoded->stored) depth = decoded->stored->depth;
+  return take_content(sequence, decoded->event);
+}
+
+std::unexpected<Error> ContentResolver::missing(std::uint64_t sequence) {
+  return fail(ErrorCode::corruption, fmt::format("event {} is missing from the log", sequence));
+}
+
+Result<std::string> ContentResolver::take_content(std::uint64_t sequence, Event& event) {
+  const std::string* text = content_of(event);
+  if (text == nullptr) return corrupt(sequence, "was expected to carry content");
+  return std::move(*const_cast<std::string*>(text));  // `event` is the caller's, and dies
 }
 
 Result<std::string_view> ContentResolver::base_content(std::string_view session_id,
                                                        std::uint64_t base_seq,
                                                        std::uint32_t depth) {
-  // Invariant: only reached through decode(), which set txn_.
+  // Invariant: only reached through a decode within(), which set txn_.
   if (txn_ == nullptr) return corrupt(base_seq, "content resolved outside a transaction");
   if (known_ != nullptr && known_->sequence == base_seq) {
     if (known_->depth != depth) {

@@ -54,13 +54,12 @@ class ContentResolver final : public ContentSource {
     std::uint32_t depth = 0;
     std::string_view text;
   };
-  // As content() for content event `sequence` (not 0), whose frame the caller
-  // read from the log, for a caller walking a session's contents in order (a
-  // whole history): a delta stored against `previous` is applied to it as
-  // given, neither looked up in nor copied into the cache. Sets `depth` to the
-  // delta depth the event stores its content at (the next call's
-  // `previous.depth`).
-  Result<std::string> content_after(const Txn& txn, std::uint64_t sequence, std::string_view frame,
+  // As content(), for a caller walking a session's contents in order (a whole
+  // history) through `frames`, a cursor of `txn`: a delta stored against
+  // `previous` is applied to it as given, neither looked up in nor copied into
+  // the cache. Sets `depth` to the delta depth event `sequence` stores its
+  // content at (the next call's `previous.depth`).
+  Result<std::string> content_after(const Txn& txn, std::uint64_t sequence, FrameCursor& frames,
                                     const Known& previous, std::uint32_t& depth);
 
   // ContentSource. REQUIRES: called from inside decode / read / content.
@@ -74,6 +73,23 @@ class ContentResolver final : public ContentSource {
     std::uint32_t depth = 0;
     std::string content;
   };
+  // Runs `decode` (a decode_event_* call with this resolver as its source)
+  // with txn_ and known_ set for the base_content calls it makes.
+  template <typename Decode>
+  auto within(const Txn& txn, const Known* known, Decode&& decode) {
+    const Txn* saved_txn = txn_;
+    const Known* saved_known = known_;
+    txn_ = &txn;
+    known_ = known;
+    auto result = decode();
+    txn_ = saved_txn;
+    known_ = saved_known;
+    return result;
+  }
+  static std::unexpected<Error> missing(std::uint64_t sequence);
+  // The content `event` sets, moved out; corruption naming `sequence` when it
+  // sets none.
+  static Result<std::string> take_content(std::uint64_t sequence, Event& event);
   void remember(const Event& event, std::uint32_t depth);
   const Entry* cached(std::string_view session_id, std::uint64_t sequence);
   Entry* entry_of(std::string_view session_id);
@@ -87,7 +103,7 @@ class ContentResolver final : public ContentSource {
   std::size_t bytes_ = 0;
   std::minstd_rand victims_;  // default seed: a replay evicts the same way every time
   std::string uncached_;      // a base too large for the cache, while its delta is applied
-  const Known* known_ = nullptr;  // content_after's `previous`, while it decodes
+  const Known* known_ = nullptr;  // content_after's `previous`, while it decodes (within)
   // The entry the last lookup found: decoding a delta finds its session's entry
   // as the base, then remembers the result in that same entry (one hash lookup).
   Entry* recent_ = nullptr;

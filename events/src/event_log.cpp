@@ -9,8 +9,17 @@
 namespace planning::detail {
 
 namespace {
+
 constexpr std::string_view kHeadKey = "head";
 constexpr std::string_view kFormatKey = "format";
+
+// The sequence number a key of the log names (u64 BE).
+std::uint64_t sequence_of(const MDB_val& key) {
+  const std::string_view bytes = from_val(key);
+  if (bytes.size() != 8) throw DecodeError("log key is not 8 bytes");
+  return get_be<std::uint64_t>(bytes, 0);
+}
+
 }  // namespace
 
 LogHead EventLog::head(const Txn& txn) const {
@@ -64,9 +73,7 @@ std::optional<std::string_view> FrameCursor::frame(std::uint64_t sequence) {
         at_ = 0;
         return std::nullopt;
       }
-      const std::string_view key = from_val(k);
-      if (key.size() != 8) throw DecodeError("log key is not 8 bytes");
-      at_ = get_be<std::uint64_t>(key, 0);
+      at_ = sequence_of(k);
     }
     if (at_ == sequence) return from_val(v);
     return std::nullopt;  // a gap: the frame is missing
@@ -89,9 +96,7 @@ void EventLog::scan(const Txn& txn, std::uint64_t from, std::uint64_t to,
   MDB_val k = to_val(start);
   MDB_val v{};
   for (bool ok = cursor.get(k, v, MDB_SET_RANGE); ok; ok = cursor.get(k, v, MDB_NEXT)) {
-    const std::string_view key = from_val(k);
-    if (key.size() != 8) throw DecodeError("log key is not 8 bytes");
-    const auto seq = get_be<std::uint64_t>(key, 0);
+    const std::uint64_t seq = sequence_of(k);
     if (seq > to) break;
     if (!visit(seq, from_val(v))) break;
   }
